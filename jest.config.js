@@ -1,0 +1,14 @@
+/** Jest in native-ESM mode: every @nestjs/* 12 package is ESM-only. */
+export default {
+  testEnvironment: 'node',
+  rootDir: '.',
+  testRegex: ['libs/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
+  moduleNameMapper: {
+    '^nestjs-tus$': '<rootDir>/libs/tus/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testTimeout: 60_000,
+  maxWorkers: 2,
+};

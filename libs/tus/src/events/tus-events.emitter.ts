@@ -1,0 +1,53 @@
+import { Injectable, Optional } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { IncomingMessage } from 'node:http';
+import type { UploadInfo } from '../upload-info.js';
+import { TusEvent, type TusPostEvent, type TusPreEvent } from './tus.events.js';
+
+type PreEventName = typeof TusEvent.PRE_CREATE | typeof TusEvent.PRE_FINISH | typeof TusEvent.PRE_TERMINATE;
+type PostEventName = Exclude<(typeof TusEvent)[keyof typeof TusEvent], PreEventName>;
+
+/**
+ * Emits the lifecycle events. The emitter is optional: an app that did not import
+ * `EventEmitterModule.forRoot()` gets no events, and pays nothing for them.
+ */
+@Injectable()
+export class TusEventsEmitter {
+  private readonly lastReceive = new Map<string, number>();
+
+  constructor(@Optional() private readonly emitter?: EventEmitter2) {}
+
+  /** Awaits every listener; a listener's throw propagates, which vetoes the step. */
+  async emitPre(name: PreEventName, upload: UploadInfo, request: IncomingMessage | null): Promise<void> {
+    if (this.emitter === undefined || !this.emitter.hasListeners(name)) return;
+    const payload: TusPreEvent = { upload, request };
+    await this.emitter.emitAsync(name, payload);
+  }
+
+  /** Fire and forget: a failing listener cannot undo what is already done. */
+  emitPost(name: PostEventName, upload: UploadInfo): void {
+    if (this.emitter === undefined) return;
+    const payload: TusPostEvent = { upload };
+    this.emitter.emit(name, payload);
+  }
+
+  /**
+   * `tus.post-receive` while bytes flow, at most once per `intervalMs` per upload. Returns a
+   * callback for the byte counter, taking the offset so far.
+   */
+  progress(upload: UploadInfo, intervalMs: number): ((offset: number) => void) | undefined {
+    if (this.emitter === undefined || !this.emitter.hasListeners(TusEvent.POST_RECEIVE)) return undefined;
+    return (offset) => {
+      const now = Date.now();
+      if (now - (this.lastReceive.get(upload.id) ?? 0) < intervalMs) return;
+      this.lastReceive.set(upload.id, now);
+      this.emitPost(TusEvent.POST_RECEIVE, { ...upload, offset });
+    };
+  }
+
+  /** The `tus.post-receive` that ends every request that stored bytes. */
+  received(upload: UploadInfo): void {
+    this.lastReceive.delete(upload.id);
+    this.emitPost(TusEvent.POST_RECEIVE, upload);
+  }
+}

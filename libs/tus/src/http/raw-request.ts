@@ -1,0 +1,12 @@
+import type { IncomingMessage } from 'node:http';
+
+/** The Node request under the adapter's: Fastify wraps it in `raw`, Express extends it. */
+export function rawRequest(request: IncomingMessage | { raw: IncomingMessage }): IncomingMessage {
+  return 'raw' in request && request.raw !== undefined ? request.raw : (request as IncomingMessage);
+}
+
+/** First value of a request header (Node joins repeated headers or gives arrays for a few). */
+export function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,48 @@
+import { InvalidRequestError } from '../tus.errors.js';
+
+/** Decoded `Upload-Metadata`: keys in the order the client sent them, values as UTF-8 text. */
+export type UploadMetadata = Record<string, string>;
+
+// "The key MUST NOT contain spaces and commas and MUST NOT be empty. The key SHOULD be ASCII encoded"
+const KEY = /^[\x21-\x2b\x2d-\x7e]+$/;
+// Strict base64 (RFC 4648 section 4) with its padding: lenient decoders accept garbage silently.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Parses `Upload-Metadata` (tus 1.0.0, creation extension): comma-separated `key base64value`
+ * pairs; a value may be empty, and then the space may be missing. Throws 400 on an empty or
+ * non-ASCII key, a duplicate key, or a value that is not base64.
+ */
+export function parseMetadata(header: string | undefined): UploadMetadata {
+  const metadata: UploadMetadata = Object.create(null);
+  if (header === undefined || header.trim() === '') return metadata;
+  for (const rawPair of header.split(',')) {
+    const pair = rawPair.trim();
+    const space = pair.indexOf(' ');
+    const key = space === -1 ? pair : pair.slice(0, space);
+    const value = space === -1 ? '' : pair.slice(space + 1).trim();
+    if (!KEY.test(key)) throw new InvalidRequestError(`Upload-Metadata: invalid key "${key}"`);
+    if (key in metadata) throw new InvalidRequestError(`Upload-Metadata: duplicate key "${key}"`);
+    if (!BASE64.test(value)) throw new InvalidRequestError(`Upload-Metadata: value of "${key}" is not base64`);
+    metadata[key] = Buffer.from(value, 'base64').toString('utf8');
+  }
+  return metadata;
+}
+
+/** Encodes metadata as an `Upload-Metadata` header, keys in insertion order. */
+export function stringifyMetadata(metadata: UploadMetadata): string {
+  return Object.entries(metadata)
+    .map(([key, value]) => (value === '' ? key : `${key} ${Buffer.from(value, 'utf8').toString('base64')}`))
+    .join(',');
+}
+
+/** Validates metadata produced by application code (e.g. `metadataOverride`) before it is stored. */
+export function assertValidMetadata(metadata: unknown): asserts metadata is UploadMetadata {
+  if (metadata === null || typeof metadata !== 'object') {
+    throw new TypeError('metadata must be an object of strings');
+  }
+  for (const [key, value] of Object.entries(metadata)) {
+    if (!KEY.test(key)) throw new TypeError(`metadata key "${key}" is not a valid Upload-Metadata key`);
+    if (typeof value !== 'string') throw new TypeError(`metadata value of "${key}" must be a string`);
+  }
+}

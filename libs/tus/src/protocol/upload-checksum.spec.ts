@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from '@jest/globals';
+import { InvalidRequestError } from '../tus.errors.js';
+import { CHECKSUM_ALGORITHMS, parseUploadChecksum } from './upload-checksum.js';
+
+const digest = (algorithm: string) => createHash(algorithm).update('hello').digest();
+
+describe('parseUploadChecksum', () => {
+  it('lists sha1, the mandatory algorithm', () => {
+    expect(CHECKSUM_ALGORITHMS).toContain('sha1');
+  });
+
+  it.each(CHECKSUM_ALGORITHMS)('reads %s', (algorithm) => {
+    const parsed = parseUploadChecksum(`${algorithm} ${digest(algorithm).toString('base64')}`);
+    expect(parsed.algorithm).toBe(algorithm);
+    expect(parsed.digest.equals(digest(algorithm))).toBe(true);
+  });
+
+  it('accepts the algorithm name in any case', () => {
+    expect(parseUploadChecksum(`SHA1 ${digest('sha1').toString('base64')}`).algorithm).toBe('sha1');
+  });
+
+  it.each([
+    ['an unknown algorithm', `crc32 ${digest('md5').toString('base64')}`],
+    ['a missing digest', 'sha1'],
+    ['a digest of the wrong size', `sha256 ${digest('sha1').toString('base64')}`],
+    ['a digest that is not base64', 'sha1 !!!!'],
+    ['extra parts', `sha1 ${digest('sha1').toString('base64')} more`],
+  ])('rejects %s with 400', (_case, header) => {
+    expect(() => parseUploadChecksum(header)).toThrow(InvalidRequestError);
+  });
+});

@@ -1,0 +1,34 @@
+import { InvalidRequestError } from '../tus.errors.js';
+
+/** Algorithms of the checksum extension, as `Tus-Checksum-Algorithm` lists them; sha1 is mandatory. */
+export const CHECKSUM_ALGORITHMS = ['sha1', 'md5', 'sha256', 'sha512'] as const;
+export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
+
+const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { sha1: 20, md5: 16, sha256: 32, sha512: 64 };
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** A parsed `Upload-Checksum` header. */
+export interface UploadChecksum {
+  algorithm: ChecksumAlgorithm;
+  /** The expected digest, decoded from base64. */
+  digest: Buffer;
+}
+
+/**
+ * Parses `Upload-Checksum: <algorithm> <base64 digest>` (tus checksum extension). An unknown
+ * algorithm, a malformed value, or a digest of the wrong size for its algorithm is a 400.
+ */
+export function parseUploadChecksum(header: string): UploadChecksum {
+  const parts = header.trim().split(/\s+/);
+  if (parts.length !== 2) throw new InvalidRequestError('Upload-Checksum must be "<algorithm> <base64 digest>"');
+  const [name, encoded] = parts as [string, string];
+  const algorithm = name.toLowerCase() as ChecksumAlgorithm;
+  if (!CHECKSUM_ALGORITHMS.includes(algorithm)) {
+    throw new InvalidRequestError(`Unsupported checksum algorithm "${name}"`);
+  }
+  const digest = Buffer.from(encoded, 'base64');
+  if (!BASE64.test(encoded) || digest.length !== DIGEST_BYTES[algorithm]) {
+    throw new InvalidRequestError(`Upload-Checksum: not a base64 ${algorithm} digest`);
+  }
+  return { algorithm, digest };
+}

@@ -1,0 +1,213 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../tus.constants.js';
+import { InvalidRequestError, UploadNotFoundError } from '../tus.errors.js';
+import { isValidUploadId } from '../protocol/upload-id.js';
+import type { NewUpload, UploadInfo } from '../upload-info.js';
+import { keepsBytesAfter } from './chunk-outcome.js';
+import { acquireFileLock } from './file-lock.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from './tus-storage-backend.interface.js';
+import { decodeUploadInfo, encodeUploadInfo, type StoredUploadInfo } from './upload-info.codec.js';
+
+/** Options of {@link FileStorageBackend}. */
+export interface FileStorageOptions {
+  /** Folder of the uploads; created at start-up when missing. */
+  directory: string;
+  /**
+   * How long a request waits for an upload held by another request (this or another process)
+   * before answering 423.
+   * @default 3000
+   */
+  lockTimeoutMs?: number;
+  /**
+   * A lock file untouched for this long belongs to a crashed process and is taken over.
+   * Holders touch their lock every third of this.
+   * @default 30000
+   */
+  lockStaleMs?: number;
+}
+
+/**
+ * Stores each upload as three files in one folder: `<id>` (the bytes), `<id>.info` (the state, as
+ * JSON, replaced atomically by rename) and `<id>.lock` (held while a request writes). Safe for
+ * several processes sharing the folder: writers are serialised by the lock file, readers see
+ * either the old or the new `.info`, and the offset in `.info` is the truth: bytes past it (a
+ * crash mid-write) are cut off before the next write.
+ */
+export class FileStorageBackend implements TusStorageBackend {
+  readonly extensions: readonly TusExtension[] = TUS_EXTENSIONS;
+  /** Absolute path of the upload folder. */
+  readonly directory: string;
+  private readonly lockTimeoutMs: number;
+  private readonly lockStaleMs: number;
+  private readonly localLocks = new KeyedMutex();
+
+  constructor(options: FileStorageOptions) {
+    this.directory = resolve(options.directory);
+    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.lockStaleMs = options.lockStaleMs ?? 30_000;
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.directory, { recursive: true });
+  }
+
+  async create(upload: NewUpload): Promise<UploadInfo> {
+    const path = this.dataPath(upload.id);
+    try {
+      await (await open(path, 'wx')).close();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new InvalidRequestError(`Upload ${upload.id} already exists`);
+      }
+      throw error;
+    }
+    const info: UploadInfo = { ...upload, offset: 0, completedAt: null, storage: { type: 'file', path } };
+    await this.saveInfo(info);
+    return info;
+  }
+
+  async get(id: string): Promise<UploadInfo> {
+    let text: string;
+    try {
+      text = await readFile(this.infoPath(id), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
+      throw error;
+    }
+    return decodeUploadInfo(JSON.parse(text) as StoredUploadInfo);
+  }
+
+  async lock(id: string): Promise<ReleaseLock> {
+    const started = Date.now();
+    const releaseLocal = await this.localLocks.acquire(id, this.lockTimeoutMs);
+    try {
+      const releaseFile = await acquireFileLock(this.lockPath(id), {
+        timeoutMs: Math.max(this.lockTimeoutMs - (Date.now() - started), 0),
+        staleMs: this.lockStaleMs,
+      });
+      return async () => {
+        await releaseFile();
+        releaseLocal();
+      };
+    } catch (error) {
+      releaseLocal();
+      throw error;
+    }
+  }
+
+  async update(upload: UploadInfo, changes: UploadChanges): Promise<UploadInfo> {
+    const next = { ...upload, ...changes };
+    await this.saveInfo(next);
+    return next;
+  }
+
+  async write(upload: UploadInfo, chunk: ChunkSource, changes: UploadChanges = {}): Promise<UploadInfo> {
+    const path = this.dataPath(upload.id);
+    // The offset in .info is the truth: bytes past it were written by a process that crashed
+    // before recording them, and must not survive behind a shorter chunk.
+    if ((await stat(path)).size > upload.offset) await truncate(path, upload.offset);
+    const sink = createWriteStream(path, { flags: 'r+', start: upload.offset, highWaterMark: 1 << 20 });
+    let failure: unknown;
+    try {
+      await pipeline([chunk.stream, ...chunk.stages, sink]);
+    } catch (error) {
+      failure = error;
+    }
+    if (!sink.closed) await once(sink, 'close');
+    const stored = sink.bytesWritten;
+    if (failure === undefined) {
+      try {
+        await chunk.verify(upload.offset + stored);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    const kept = failure === undefined || keepsBytesAfter(failure, chunk) ? stored : 0;
+    if (kept !== stored) await truncate(path, upload.offset + kept);
+    let next = upload;
+    if (kept > 0 || failure === undefined) {
+      next = { ...upload, ...changes, offset: upload.offset + kept };
+      if (next.completedAt === null && next.offset === next.length) next.completedAt = new Date();
+      await this.saveInfo(next);
+    }
+    if (failure !== undefined) throw failure;
+    return next;
+  }
+
+  async concatenate(upload: NewUpload, parts: UploadInfo[]): Promise<UploadInfo> {
+    const path = this.dataPath(upload.id);
+    const sink = createWriteStream(path, { flags: 'wx', highWaterMark: 1 << 20 });
+    try {
+      for (const part of parts) await pipeline(createReadStream(this.dataPath(part.id)), sink, { end: false });
+      sink.end();
+      await once(sink, 'close');
+    } catch (error) {
+      sink.destroy();
+      await unlink(path).catch(() => undefined);
+      throw error;
+    }
+    const length = parts.reduce((sum, part) => sum + part.offset, 0);
+    const info: UploadInfo = {
+      ...upload,
+      length,
+      offset: length,
+      completedAt: new Date(),
+      storage: { type: 'file', path },
+    };
+    await this.saveInfo(info);
+    return info;
+  }
+
+  async remove(upload: UploadInfo): Promise<void> {
+    // .info first: once it is gone the upload is unknown, whatever happens to the data file.
+    await unlink(this.infoPath(upload.id)).catch(ignoreMissing);
+    await unlink(this.dataPath(upload.id)).catch(ignoreMissing);
+  }
+
+  async createReadStream(upload: UploadInfo, range: { start?: number; end?: number } = {}): Promise<Readable> {
+    return createReadStream(this.dataPath(upload.id), { start: range.start, end: range.end });
+  }
+
+  async *list(): AsyncIterable<UploadInfo> {
+    for (const name of await readdir(this.directory)) {
+      if (!name.endsWith('.info')) continue;
+      const id = name.slice(0, -'.info'.length);
+      if (!isValidUploadId(id)) continue;
+      try {
+        yield await this.get(id);
+      } catch (error) {
+        if (!(error instanceof UploadNotFoundError)) throw error;
+      }
+    }
+  }
+
+  private async saveInfo(upload: UploadInfo): Promise<void> {
+    const target = this.infoPath(upload.id);
+    const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temporary, JSON.stringify(encodeUploadInfo(upload)));
+    await rename(temporary, target);
+  }
+
+  private dataPath(id: string): string {
+    return join(this.directory, id);
+  }
+
+  private infoPath(id: string): string {
+    return join(this.directory, `${id}.info`);
+  }
+
+  private lockPath(id: string): string {
+    return join(this.directory, `${id}.lock`);
+  }
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT') throw error;
+}

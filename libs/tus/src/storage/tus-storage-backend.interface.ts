@@ -1,0 +1,86 @@
+import { Inject } from '@nestjs/common';
+import type { Readable, Transform } from 'node:stream';
+import type { TusExtension } from '../tus.constants.js';
+import type { NewUpload, UploadInfo } from '../upload-info.js';
+
+/** The bytes of one request, as a backend stores them. */
+export interface ChunkSource {
+  /** The request body. */
+  readonly stream: Readable;
+  /** Stages every byte passes through before it is stored (size limit, digest), in order. */
+  readonly stages: readonly Transform[];
+  /**
+   * Runs once the body has ended, before the offset moves: a throw (checksum mismatch, a vetoed
+   * finish) discards the whole chunk and leaves the upload exactly as it was.
+   */
+  verify(newOffset: number): Promise<void>;
+  /**
+   * Whether the bytes that arrived before the body was cut off are kept (checklist 18). False when
+   * the chunk must be verified as a whole, e.g. against `Upload-Checksum`.
+   */
+  readonly keepOnInterrupt: boolean;
+}
+
+/** Changes a request makes to an upload's state besides its bytes. */
+export interface UploadChanges {
+  /** The length declared by a PATCH of a deferred-length upload. */
+  length?: number;
+  /** The renewed expiry. */
+  expiresAt?: Date | null;
+}
+
+/** Releases a lock taken with {@link TusStorageBackend.lock}. */
+export type ReleaseLock = () => Promise<void>;
+
+/**
+ * The storage contract. A backend stores bytes and state; the module owns the protocol (headers,
+ * validation, events, expiry). Every method that takes an id throws `UploadNotFoundError` for an
+ * unknown upload.
+ */
+export interface TusStorageBackend {
+  /** Extensions this backend can serve; `Tus-Extension` advertises these minus the disabled ones. */
+  readonly extensions: readonly TusExtension[];
+
+  /** Prepares the storage (folder, bucket checks) once, at module start-up. */
+  init?(): Promise<void>;
+
+  /** Creates an upload at offset 0. Must refuse an id that exists. */
+  create(upload: NewUpload): Promise<UploadInfo>;
+
+  /** Reads an upload's state. Safe without the lock: state is replaced atomically. */
+  get(id: string): Promise<UploadInfo>;
+
+  /**
+   * Serialises writers of one upload, across processes where the backend is shared. Waits briefly
+   * for a busy upload, then throws `UploadLockedError` (423).
+   */
+  lock(id: string): Promise<ReleaseLock>;
+
+  /** Applies state changes (under the lock), returning the new state. */
+  update(upload: UploadInfo, changes: UploadChanges): Promise<UploadInfo>;
+
+  /**
+   * Appends one request's bytes at `upload.offset` (under the lock) and records the new offset; an
+   * upload whose offset reaches its length is completed. See {@link ChunkSource} for what is kept
+   * when the body fails.
+   */
+  write(upload: UploadInfo, chunk: ChunkSource, changes?: UploadChanges): Promise<UploadInfo>;
+
+  /** Creates a completed final upload from completed partials, in order (concatenation). */
+  concatenate(upload: NewUpload, parts: UploadInfo[]): Promise<UploadInfo>;
+
+  /** Deletes every object of an upload. */
+  remove(upload: UploadInfo): Promise<void>;
+
+  /** Streams stored bytes; `end` is inclusive, as in a `Range` header. */
+  createReadStream(upload: UploadInfo, range?: { start?: number; end?: number }): Promise<Readable>;
+
+  /** Every upload in the store, in no particular order. */
+  list(): AsyncIterable<UploadInfo>;
+}
+
+/** Injection token of the backend the module uses (interface and token share the name). */
+export const TusStorageBackend = Symbol('TusStorageBackend');
+
+/** Injects the configured {@link TusStorageBackend}. */
+export const InjectTusStorageBackend = (): ParameterDecorator => Inject(TusStorageBackend);

@@ -1,0 +1,71 @@
+import type { ModuleRef } from '@nestjs/core';
+import type { IncomingMessage } from 'node:http';
+import { DEFAULT_EXPIRATION_SECONDS, DEFAULT_POST_RECEIVE_INTERVAL_MS, DEFAULT_UPLOAD_DIR, type TusExtension } from './tus.constants.js';
+import { TusOptionsError } from './tus.errors.js';
+import type { TusModuleOptions } from './tus-options.interface.js';
+import { validateTusOptions } from './tus-options.validation.js';
+import { generateUploadId } from './protocol/upload-id.js';
+import type { UploadMetadata } from './protocol/metadata.js';
+import { FileStorageBackend } from './storage/file-storage.backend.js';
+import type { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
+
+/** The module's options after validation and defaults: what the rest of the module reads. */
+export interface TusConfig {
+  /** Route path, normalised (`/files`). */
+  readonly path: string;
+  readonly backend: TusStorageBackend;
+  /** Extensions advertised and served. */
+  readonly extensions: ReadonlySet<TusExtension>;
+  /** The fixed maximum, advertised as `Tus-Max-Size`; undefined when none or computed per request. */
+  readonly advertisedMaxSize: number | undefined;
+  maxSize(request: IncomingMessage): Promise<number>;
+  readonly expirationSeconds: number | null;
+  readonly relativeLocation: boolean;
+  readonly trustForwardedHeaders: boolean;
+  readonly postReceiveIntervalMs: number;
+  generateId(request: IncomingMessage): string | Promise<string>;
+  readonly metadataOverride: ((request: IncomingMessage, metadata: UploadMetadata) => UploadMetadata | Promise<UploadMetadata>) | undefined;
+}
+
+/** Injection token of the resolved {@link TusConfig}. */
+export const TUS_CONFIG = Symbol('TusConfig');
+
+/** Validates the options, creates and prepares the backend: everything that can fail at start-up fails here. */
+export async function createTusConfig(options: TusModuleOptions, path: string, moduleRef: ModuleRef): Promise<TusConfig> {
+  const problems = validateTusOptions(options ?? {});
+  if (problems.length > 0) throw new TusOptionsError(problems);
+
+  const backend = await resolveBackend(options, moduleRef);
+  const requested = options.extensions ?? backend.extensions;
+  const unsupported = requested.filter((extension) => !backend.extensions.includes(extension));
+  if (unsupported.length > 0) {
+    throw new TusOptionsError([`the storage backend does not support: ${unsupported.join(', ')}`]);
+  }
+  await backend.init?.();
+
+  const { maxSize } = options;
+  const expirationSeconds = options.expirationSeconds === undefined ? DEFAULT_EXPIRATION_SECONDS : options.expirationSeconds;
+  const extensions = new Set(requested);
+  if (expirationSeconds === null) extensions.delete('expiration');
+  return {
+    path,
+    backend,
+    extensions,
+    advertisedMaxSize: typeof maxSize === 'number' ? maxSize : undefined,
+    maxSize: async (request) =>
+      maxSize === undefined ? Number.MAX_SAFE_INTEGER : typeof maxSize === 'number' ? maxSize : await maxSize(request),
+    expirationSeconds,
+    relativeLocation: options.relativeLocation ?? false,
+    trustForwardedHeaders: options.trustForwardedHeaders ?? false,
+    postReceiveIntervalMs: options.postReceiveIntervalMs ?? DEFAULT_POST_RECEIVE_INTERVAL_MS,
+    generateId: options.generateId ?? generateUploadId,
+    metadataOverride: options.metadataOverride,
+  };
+}
+
+async function resolveBackend(options: TusModuleOptions, moduleRef: ModuleRef): Promise<TusStorageBackend> {
+  const { storage } = options;
+  if (storage === undefined) return new FileStorageBackend({ directory: options.uploadDir ?? DEFAULT_UPLOAD_DIR });
+  if (typeof storage === 'function') return moduleRef.create(storage);
+  return storage;
+}

@@ -1,0 +1,45 @@
+/** The protocol version this server speaks (tus 1.0.0, "Core Protocol"). */
+export const TUS_VERSION = '1.0.0';
+
+/** Content type of a PATCH body and of a creation-with-upload body. */
+export const OFFSET_OCTET_STREAM = 'application/offset+octet-stream';
+
+/** Every extension this module implements, in the order `Tus-Extension` lists them. */
+export const TUS_EXTENSIONS = [
+  'creation',
+  'creation-with-upload',
+  'creation-defer-length',
+  'termination',
+  'expiration',
+  'checksum',
+  'concatenation',
+] as const;
+
+export type TusExtension = (typeof TUS_EXTENSIONS)[number];
+
+/** Default URL path of the tus routes. */
+export const DEFAULT_TUS_PATH = '/files';
+/** Default folder of the file backend. */
+export const DEFAULT_UPLOAD_DIR = './uploads';
+/** Default lifetime of an unfinished upload, renewed by every PATCH. */
+export const DEFAULT_EXPIRATION_SECONDS = 86_400;
+/** Default minimum interval between two `tus.post-receive` events of one upload. */
+export const DEFAULT_POST_RECEIVE_INTERVAL_MS = 1_000;
+/** How long a request waits for an upload held by another request before answering 423. */
+export const DEFAULT_LOCK_TIMEOUT_MS = 3_000;
+
+/** Headers a browser client must be allowed to read (checklist 39). */
+export const TUS_EXPOSED_HEADERS = [
+  'Location',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Defer-Length',
+  'Upload-Concat',
+  'Upload-Expires',
+  'Tus-Version',
+  'Tus-Resumable',
+  'Tus-Max-Size',
+  'Tus-Extension',
+  'Tus-Checksum-Algorithm',
+] as const;

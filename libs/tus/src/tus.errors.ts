@@ -1,0 +1,99 @@
+/**
+ * The one catalogue of protocol errors. Handlers and backends throw these; `TusExceptionFilter`
+ * turns each into the spec's status code with its one-line reason and the tus headers.
+ */
+export class TusError extends Error {
+  constructor(
+    /** HTTP status the spec prescribes for this error. */
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** 400: a header is missing or malformed, or the request contradicts the upload's state. */
+export class InvalidRequestError extends TusError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
+/** 403: the request is not allowed on this upload (e.g. PATCH on a final concatenation). */
+export class ForbiddenUploadError extends TusError {
+  constructor(message: string) {
+    super(403, message);
+  }
+}
+
+/** 404: no such upload (never created, terminated, or cleaned up). */
+export class UploadNotFoundError extends TusError {
+  constructor(message = 'Upload not found') {
+    super(404, message);
+  }
+}
+
+/** 405: the method is not served here (its extension is disabled, or a POST on an upload lacks an override). */
+export class MethodNotAllowedError extends TusError {
+  constructor(message: string) {
+    super(405, message);
+  }
+}
+
+/** 409: `Upload-Offset` does not match the stored offset, or a concurrent writer won. */
+export class OffsetMismatchError extends TusError {
+  constructor(message: string) {
+    super(409, message);
+  }
+}
+
+/** 410: the upload expired before it was completed (tus expiration extension). */
+export class UploadExpiredError extends TusError {
+  constructor() {
+    super(410, 'Upload expired');
+  }
+}
+
+/** 412: `Tus-Resumable` is missing or names a version this server does not speak. */
+export class UnsupportedVersionError extends TusError {
+  constructor(message = 'Unsupported or missing Tus-Resumable version') {
+    super(412, message);
+  }
+}
+
+/** 413: the upload or the chunk exceeds the declared length or the server's maximum. */
+export class PayloadTooLargeError extends TusError {
+  constructor(message: string) {
+    super(413, message);
+  }
+}
+
+/** 415: the body's content type is not `application/offset+octet-stream`. */
+export class UnsupportedMediaTypeError extends TusError {
+  constructor() {
+    super(415, 'Content-Type must be application/offset+octet-stream');
+  }
+}
+
+/** 423: another request holds the upload and did not release it in time. */
+export class UploadLockedError extends TusError {
+  constructor() {
+    super(423, 'Upload is busy with another request, retry later');
+  }
+}
+
+/** 460: the chunk's digest differs from `Upload-Checksum` (tus checksum extension). */
+export class ChecksumMismatchError extends TusError {
+  constructor() {
+    super(460, 'Checksum mismatch');
+  }
+}
+
+/** Thrown at start-up when the module options are invalid. */
+export class TusOptionsError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid TusModule options:\n - ${problems.join('\n - ')}`);
+    this.name = 'TusOptionsError';
+  }
+}

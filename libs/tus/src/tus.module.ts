@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { ConfigurableTusModule, TUS_MODULE_OPTIONS, TUS_PATH } from './tus.module-definition.js';
+import { createTusConfig, TUS_CONFIG, type TusConfig } from './tus.config.js';
+import { SystemClock, TusClock } from './tus.clock.js';
+import { TusStorageService } from './tus-storage.service.js';
+import { TusUploadService } from './tus-upload.service.js';
+import { TusEventsEmitter } from './events/tus-events.emitter.js';
+import { TusResponder } from './http/tus-responder.js';
+import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
+
+/**
+ * A tus 1.0.0 server: `TusModule.forRoot({ ... })` or `TusModule.forRootAsync({ useFactory, inject })`,
+ * with the extras `path` (default `/files`) and `isGlobal`. Exports {@link TusStorageService} and
+ * the {@link TusStorageBackend} in use.
+ *
+ * Lifecycle events need `EventEmitterModule.forRoot()` in the app; without it none are sent.
+ */
+@Module({
+  providers: [
+    {
+      provide: TUS_CONFIG,
+      useFactory: createTusConfig,
+      inject: [TUS_MODULE_OPTIONS, TUS_PATH, ModuleRef],
+    },
+    {
+      provide: TusStorageBackend,
+      useFactory: (config: TusConfig) => config.backend,
+      inject: [TUS_CONFIG],
+    },
+    { provide: TusClock, useClass: SystemClock },
+    TusEventsEmitter,
+    TusResponder,
+    TusUploadService,
+    TusStorageService,
+  ],
+  exports: [TusStorageService, TusStorageBackend],
+})
+export class TusModule extends ConfigurableTusModule {}

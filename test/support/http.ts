@@ -1,0 +1,85 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** What a test sees of a response. */
+export interface TestResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  /** The body as bytes (downloads). */
+  body: Buffer;
+}
+
+export interface TestRequest {
+  headers?: Record<string, string | number>;
+  /** A buffer or string is sent with its Content-Length; a stream is sent chunked. */
+  body?: Buffer | string | Readable;
+}
+
+/** The header every tus request but OPTIONS carries. */
+export const TUS = { 'Tus-Resumable': '1.0.0' } as const;
+/** Headers of a PATCH at `offset`. */
+export const patchHeaders = (offset: number): Record<string, string> => ({
+  ...TUS,
+  'Upload-Offset': String(offset),
+  'Content-Type': 'application/offset+octet-stream',
+});
+
+/** One HTTP request over a real socket, with nothing added but what the test sets. */
+export function send(method: string, url: string, options: TestRequest = {}): Promise<TestResponse> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { ...options.headers };
+    const { body } = options;
+    if ((typeof body === 'string' || Buffer.isBuffer(body)) && !hasHeader(headers, 'content-length')) {
+      headers['Content-Length'] = Buffer.byteLength(body);
+    }
+    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: bytes.toString('utf8'), body: bytes });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) req.end(body);
+    else pipeline(body, req).catch(reject);
+  });
+}
+
+function hasHeader(headers: Record<string, unknown>, name: string): boolean {
+  return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
+/** Creates an upload and returns its URL. */
+export async function createUpload(
+  collectionUrl: string,
+  headers: Record<string, string | number> = { 'Upload-Length': 10 },
+): Promise<string> {
+  const response = await send('POST', collectionUrl, { headers: { ...TUS, ...headers } });
+  if (response.status !== 201) throw new Error(`creation failed: ${response.status} ${response.text}`);
+  return new URL(response.headers.location!, collectionUrl).href;
+}
+
+/**
+ * Sends `sent` bytes of a PATCH whose `Content-Length` promises more, then cuts the connection:
+ * a client that lost its network mid-chunk.
+ */
+export function sendInterruptedPatch(url: string, offset: number, sent: Buffer, promised: number): Promise<void> {
+  return new Promise((resolve) => {
+    const req = httpRequest(url, {
+      method: 'PATCH',
+      agent: false,
+      headers: { ...patchHeaders(offset), 'Content-Length': promised },
+    });
+    req.on('error', () => resolve());
+    req.on('response', () => resolve());
+    req.write(sent, () => setTimeout(() => req.destroy(), 200));
+    req.on('close', () => resolve());
+  });
+}
+
+/** Base64 of a UTF-8 string, for `Upload-Metadata`. */
+export const b64 = (value: string): string => Buffer.from(value, 'utf8').toString('base64');

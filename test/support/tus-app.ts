@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { type DynamicModule, type INestApplication, Module, type ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TusModule, type TusModuleOptions } from 'nestjs-tus';
+
+/** A Nest app listening on a real loopback port. */
+export interface RunningApp {
+  app: INestApplication;
+  /** `http://127.0.0.1:<port>` */
+  origin: string;
+  /** The tus collection URL, e.g. `http://127.0.0.1:<port>/files`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Boots an app made of `imports` (and providers) on a free port. */
+export async function startApp(metadata: ModuleMetadata, path = '/files'): Promise<RunningApp> {
+  @Module(metadata)
+  class FixtureModule {}
+  const app = await NestFactory.create(FixtureModule, { logger: ['error', 'warn'] });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  return { app, origin, url: `${origin}${path}`, close: () => app.close() };
+}
+
+/** A fresh upload folder under the OS temp dir, removed by `cleanup`. */
+export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'nestjs-tus-test-'));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/**
+ * The usual fixture: `TusModule.forRoot(options)` at `/files` with the event emitter, on the
+ * file backend in a temporary folder unless `options.storage` says otherwise.
+ */
+export async function startTusApp(
+  options: TusModuleOptions = {},
+  extra: { providers?: ModuleMetadata['providers']; imports?: (DynamicModule | ModuleMetadata['imports'])[] } = {},
+): Promise<RunningApp & { uploadDir: string }> {
+  const dir = await tempDir();
+  const running = await startApp({
+    imports: [EventEmitterModule.forRoot(), TusModule.forRoot({ uploadDir: dir.path, ...options }), ...((extra.imports ?? []) as [])],
+    providers: extra.providers ?? [],
+  });
+  return {
+    ...running,
+    uploadDir: dir.path,
+    close: async () => {
+      await running.close();
+      await dir.cleanup();
+    },
+  };
+}
