@@ -4,11 +4,12 @@ export default {
   rootDir: '.',
   testRegex: ['libs/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
   extensionsToTreatAsEsm: ['.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   moduleNameMapper: {
     '^nestjs-tus$': '<rootDir>/libs/tus/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** What a test sees of a response. */
@@ -83,3 +83,37 @@ export function sendInterruptedPatch(url: string, offset: number, sent: Buffer, 
 
 /** Base64 of a UTF-8 string, for `Upload-Metadata`. */
 export const b64 = (value: string): string => Buffer.from(value, 'utf8').toString('base64');
+
+/** HEAD of an upload, with the tus header. */
+export const head = (uploadUrl: string): Promise<TestResponse> => send('HEAD', uploadUrl, { headers: { ...TUS } });
+
+/** The id of an upload: the last segment of its URL (the file name in the upload folder). */
+export const uploadIdOf = (uploadUrl: string): string => new URL(uploadUrl).pathname.split('/').pop()!;
+
+/** `Upload-Offset` as HEAD reports it. */
+export async function offsetOf(uploadUrl: string): Promise<number> {
+  const response = await head(uploadUrl);
+  if (response.status !== 200 && response.status !== 204) throw new Error(`HEAD failed: ${response.status} ${response.text}`);
+  return Number(response.headers['upload-offset']);
+}
+
+/** Polls `probe` until it holds, for effects a server applies after the client has gone (a cut connection). */
+export async function eventually(probe: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A body sent chunked (no Content-Length), one part every `delayMs`: a slow client. */
+export function slowBody(parts: Buffer[], delayMs = 0): Readable {
+  return Readable.from(
+    (async function* () {
+      for (const part of parts) {
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        yield part;
+      }
+    })(),
+  );
+}

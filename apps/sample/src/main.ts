@@ -8,7 +8,9 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.create(AppModule);
   app.enableShutdownHooks();
   await app.listen(port, host);
-  console.log(`nestjs-tus sample: tus endpoint at http://${host}:${port}${tusPath}`);
+  // The actual address (PORT=0 picks a free port): tests and scripts read this line.
+  const url = (await app.getUrl()).replace('[::1]', 'localhost');
+  console.log(`nestjs-tus sample listening: ${url}${tusPath}`);
 }
 
 void bootstrap();

@@ -37,6 +37,8 @@ export class TusEventsEmitter {
    */
   progress(upload: UploadInfo, intervalMs: number): ((offset: number) => void) | undefined {
     if (this.emitter === undefined || !this.emitter.hasListeners(TusEvent.POST_RECEIVE)) return undefined;
+    // The interval starts with the request: a short request gets only its final event.
+    this.lastReceive.set(upload.id, Date.now());
     return (offset) => {
       const now = Date.now();
       if (now - (this.lastReceive.get(upload.id) ?? 0) < intervalMs) return;

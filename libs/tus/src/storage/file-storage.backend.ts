@@ -122,14 +122,15 @@ export class FileStorageBackend implements TusStorageBackend {
     }
     if (!sink.closed) await once(sink, 'close');
     const stored = sink.bytesWritten;
+    let kept = failure === undefined || keepsBytesAfter(failure, chunk) ? stored : 0;
     if (failure === undefined) {
       try {
         await chunk.verify(upload.offset + stored);
       } catch (error) {
         failure = error;
+        kept = 0;
       }
     }
-    const kept = failure === undefined || keepsBytesAfter(failure, chunk) ? stored : 0;
     if (kept !== stored) await truncate(path, upload.offset + kept);
     let next = upload;
     if (kept > 0 || failure === undefined) {
