@@ -10,6 +10,7 @@ import { InvalidRequestError, UploadNotFoundError } from '../tus.errors.js';
 import { isValidUploadId } from '../protocol/upload-id.js';
 import type { NewUpload, UploadInfo } from '../upload-info.js';
 import { keepsBytesAfter } from './chunk-outcome.js';
+import { pumpChunk } from './chunk-pump.js';
 import { acquireFileLock } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from './tus-storage-backend.interface.js';
@@ -114,13 +115,7 @@ export class FileStorageBackend implements TusStorageBackend {
     // before recording them, and must not survive behind a shorter chunk.
     if ((await stat(path)).size > upload.offset) await truncate(path, upload.offset);
     const sink = createWriteStream(path, { flags: 'r+', start: upload.offset, highWaterMark: 1 << 20 });
-    let failure: unknown;
-    try {
-      await pipeline([chunk.stream, ...chunk.stages, sink]);
-    } catch (error) {
-      failure = error;
-    }
-    if (!sink.closed) await once(sink, 'close');
+    let failure = await pumpChunk(chunk, sink);
     const stored = sink.bytesWritten;
     let kept = failure === undefined || keepsBytesAfter(failure, chunk) ? stored : 0;
     if (failure === undefined) {
