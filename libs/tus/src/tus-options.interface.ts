@@ -1,8 +1,31 @@
-import type { Type } from '@nestjs/common';
+import type { CanActivate, Type } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { TusExtension } from './tus.constants.js';
 import type { UploadMetadata } from './protocol/metadata.js';
 import type { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
+import type { UploadInfo } from './upload-info.js';
+
+/** What a request wants to do with an upload, as `authorize` sees it. */
+export type TusIntent = 'create' | 'read' | 'write' | 'delete' | 'download';
+
+/** CORS for browser clients on other origins (checklist 39-40). */
+export interface TusCorsOptions {
+  /**
+   * Allowed origins: `'*'` (any, never with credentials), a list, a pattern, or a predicate.
+   */
+  origin: '*' | string[] | RegExp | ((origin: string) => boolean);
+  /**
+   * Send `Access-Control-Allow-Credentials: true` (cookies, HTTP auth). The allowed origin is
+   * then always echoed, never `*`.
+   * @default false
+   */
+  credentials?: boolean;
+  /**
+   * How long a browser may cache a preflight, in seconds.
+   * @default 86400
+   */
+  maxAge?: number;
+}
 
 /** Options of `TusModule.forRoot()` / the factory of `forRootAsync()`. Validated once, at start-up. */
 export interface TusModuleOptions {
@@ -61,6 +84,35 @@ export interface TusModuleOptions {
    * @default 1000
    */
   postReceiveIntervalMs?: number;
+  /**
+   * Decides whether a request may act on an upload: `create` (sees the new upload's metadata,
+   * after `metadataOverride`), `read` (HEAD), `write` (PATCH), `delete`, `download` (GET). Return
+   * false for a 403, or throw an `HttpException` for another status; a denied request touches nothing.
+   */
+  authorize?: (request: IncomingMessage, intent: TusIntent, upload: UploadInfo) => boolean | Promise<boolean>;
+  /**
+   * Serve `GET <path>/<id>`: a completed upload's bytes, with `Range`, `ETag` and conditional requests.
+   * @default true
+   */
+  download?: boolean;
+  /**
+   * Also serve the bytes received so far of an unfinished upload (else 404 until complete).
+   * @default false
+   */
+  downloadUnfinished?: boolean;
+  /**
+   * Run `TusStorageService.deleteExpired()` every this many seconds inside the app (one run at a
+   * time; failures are logged, never fatal). Off when unset.
+   */
+  cleanupIntervalSeconds?: number;
+  /** CORS headers on every tus response, and preflight answers. Off when unset. */
+  cors?: TusCorsOptions;
+  /**
+   * A PATCH whose body sends nothing for this long is ended; the bytes received so far are kept.
+   * `0` disables it.
+   * @default 60
+   */
+  idleTimeoutSeconds?: number;
 }
 
 /** Options that shape the module's routes, so they are known synchronously, even in `forRootAsync`. */
@@ -75,4 +127,9 @@ export interface TusModuleExtras {
    * @default false
    */
   isGlobal?: boolean;
+  /**
+   * Guards run before every tus route except OPTIONS (a CORS preflight carries no credentials).
+   * Instances, or classes the injector creates. An extra, since routes exist before async options.
+   */
+  guards?: Array<CanActivate | Type<CanActivate>>;
 }

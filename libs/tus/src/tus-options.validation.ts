@@ -30,15 +30,31 @@ export function validateTusOptions(options: TusModuleOptions): string[] {
   if (storage !== undefined && !isFunction(storage) && (typeof storage !== 'object' || storage === null || !isFunction((storage as { write?: unknown }).write))) {
     problems.push('storage must be a TusStorageBackend instance or class');
   }
-  for (const name of ['metadataOverride', 'generateId'] as const) {
+  for (const name of ['metadataOverride', 'generateId', 'authorize'] as const) {
     if (options[name] !== undefined && !isFunction(options[name])) problems.push(`${name} must be a function`);
   }
-  for (const name of ['relativeLocation', 'trustForwardedHeaders'] as const) {
+  for (const name of ['relativeLocation', 'trustForwardedHeaders', 'download', 'downloadUnfinished'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') problems.push(`${name} must be a boolean`);
   }
   if (postReceiveIntervalMs !== undefined && !isNonNegativeInteger(postReceiveIntervalMs)) {
     problems.push('postReceiveIntervalMs must be a non-negative integer');
   }
+  for (const name of ['cleanupIntervalSeconds', 'idleTimeoutSeconds'] as const) {
+    if (options[name] !== undefined && !isNonNegativeInteger(options[name])) problems.push(`${name} must be a non-negative integer`);
+  }
+  if (options.cors !== undefined) problems.push(...validateCors(options.cors));
+  return problems;
+}
+
+function validateCors(cors: TusModuleOptions['cors']): string[] {
+  if (cors === null || typeof cors !== 'object') return ['cors must be an object'];
+  const problems: string[] = [];
+  const { origin, credentials, maxAge } = cors;
+  const validOrigin =
+    origin === '*' || origin instanceof RegExp || isFunction(origin) || (Array.isArray(origin) && origin.every((o) => typeof o === 'string'));
+  if (!validOrigin) problems.push("cors.origin must be '*', a list of origins, a RegExp or a function");
+  if (origin === '*' && credentials) problems.push("cors.origin '*' cannot be combined with credentials: list the origins");
+  if (maxAge !== undefined && !isNonNegativeInteger(maxAge)) problems.push('cors.maxAge must be a non-negative integer');
   return problems;
 }
 

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { TUS_CONFIG, type TusConfig } from './tus.config.js';
@@ -25,6 +25,8 @@ import { parseUploadConcat, uploadIdFromUrl, type UploadConcat } from './protoco
 import { isValidUploadId } from './protocol/upload-id.js';
 import type { ChunkSource, UploadChanges } from './storage/tus-storage-backend.interface.js';
 import { isExpired, type NewUpload, type UploadInfo } from './upload-info.js';
+import type { TusIntent } from './tus-options.interface.js';
+import { watchIdleBody } from './http/idle-timeout.js';
 
 /**
  * The protocol's operations on uploads (create, append, terminate), independent of HTTP routing:
@@ -33,6 +35,8 @@ import { isExpired, type NewUpload, type UploadInfo } from './upload-info.js';
  */
 @Injectable()
 export class TusUploadService {
+  private readonly logger = new Logger('TusModule');
+
   constructor(
     @Inject(TUS_CONFIG) private readonly config: TusConfig,
     private readonly events: TusEventsEmitter,
@@ -88,7 +92,9 @@ export class TusUploadService {
       expiresAt: this.expiryFrom(now),
       concat: concat === undefined ? null : { type: 'partial' },
     };
-    await this.events.emitPre(TusEvent.PRE_CREATE, { ...newUpload, offset: 0, completedAt: null, storage: { type: 'pending' } }, request);
+    const preview = previewOf(newUpload);
+    await this.authorize(request, 'create', preview);
+    await this.events.emitPre(TusEvent.PRE_CREATE, preview, request);
     const upload = await this.backend.create(newUpload);
     this.events.emitPost(TusEvent.POST_CREATE, upload);
 
@@ -110,17 +116,32 @@ export class TusUploadService {
     if (!isOffsetOctetStream(header(request, 'content-type'))) throw new UnsupportedMediaTypeError();
     const offset = parseNonNegativeInteger('Upload-Offset', header(request, 'upload-offset'));
     assertBodyUnread(request);
+    if (this.config.authorize) await this.authorize(request, 'write', await this.getLive(id));
     return this.append(id, request, { offset, body: true });
   }
 
   /** HEAD: the upload's state, without taking the lock (backends replace state atomically). */
-  async head(id: string): Promise<UploadInfo> {
-    return this.getLive(id);
+  async head(id: string, request: IncomingMessage): Promise<UploadInfo> {
+    const upload = await this.getLive(id);
+    await this.authorize(request, 'read', upload);
+    return upload;
+  }
+
+  /** GET: a completed upload to stream (or an unfinished one, when configured). */
+  async download(id: string, request: IncomingMessage): Promise<UploadInfo> {
+    if (!this.config.download) throw new UploadNotFoundError();
+    const upload = await this.getLive(id);
+    if (upload.completedAt === null && (!this.config.downloadUnfinished || upload.concat?.type === 'final')) {
+      throw new UploadNotFoundError('Upload not complete');
+    }
+    await this.authorize(request, 'download', upload);
+    return upload;
   }
 
   /** DELETE (termination), and `TusStorageService.delete` with `request` null. */
   async terminate(id: string, request: IncomingMessage | null): Promise<UploadInfo> {
     if (!this.config.extensions.has('termination') && request !== null) throw new MethodNotAllowedError('The termination extension is disabled on this server');
+    if (request !== null && this.config.authorize) await this.authorize(request, 'delete', await this.getLive(id));
     return this.withLock(id, async () => this.remove(await this.getLive(id), request));
   }
 
@@ -164,26 +185,64 @@ export class TusUploadService {
   ): Promise<UploadInfo> {
     const partIds = concat.urls.map(uploadIdFromUrl);
     const parts = await Promise.all(partIds.map((partId) => this.getLive(partId)));
+    const unfinishedAllowed = this.config.extensions.has('concatenation-unfinished');
     for (const part of parts) {
       if (part.concat?.type !== 'partial') throw new InvalidRequestError(`Upload ${part.id} is not a partial upload`);
-      if (part.completedAt === null) throw new InvalidRequestError(`Partial upload ${part.id} is not complete`);
+      if (part.completedAt === null && !unfinishedAllowed) throw new InvalidRequestError(`Partial upload ${part.id} is not complete`);
+      await this.authorize(request, 'read', part);
     }
-    const length = parts.reduce((sum, part) => sum + part.offset, 0);
+    // With concatenation-unfinished the length is known once every partial's length is.
+    const length = parts.every((part) => part.length !== null) ? parts.reduce((sum, part) => sum + part.length!, 0) : null;
     const maxSize = await this.config.maxSize(request);
-    if (length > maxSize) throw new PayloadTooLargeError(`The concatenation exceeds the maximum of ${maxSize} bytes`);
+    if (length !== null && length > maxSize) throw new PayloadTooLargeError(`The concatenation exceeds the maximum of ${maxSize} bytes`);
     const newUpload: NewUpload = {
       ...base,
       length,
       expiresAt: null,
       concat: { type: 'final', parts: partIds, header: header(request, 'upload-concat')!.trim() },
     };
-    const preview: UploadInfo = { ...newUpload, offset: 0, completedAt: null, storage: { type: 'pending' } };
+    const preview = previewOf(newUpload);
+    await this.authorize(request, 'create', preview);
     await this.events.emitPre(TusEvent.PRE_CREATE, preview, request);
-    await this.events.emitPre(TusEvent.PRE_FINISH, { ...preview, offset: length }, request);
-    const upload = await this.backend.concatenate(newUpload, parts);
+
+    if (parts.every((part) => part.completedAt !== null)) {
+      await this.events.emitPre(TusEvent.PRE_FINISH, { ...preview, offset: length! }, request);
+      const upload = await this.backend.concatenate(newUpload, parts);
+      this.events.emitPost(TusEvent.POST_CREATE, upload);
+      this.events.emitPost(TusEvent.POST_FINISH, upload);
+      return upload;
+    }
+
+    // concatenation-unfinished: record the final now, tell each unfinished partial about it, and
+    // assemble it when the last one completes (or now, if they all completed meanwhile).
+    const upload = await this.backend.create(newUpload);
     this.events.emitPost(TusEvent.POST_CREATE, upload);
-    this.events.emitPost(TusEvent.POST_FINISH, upload);
-    return upload;
+    for (const partId of new Set(parts.filter((part) => part.completedAt === null).map((part) => part.id))) {
+      await this.withLock(partId, async () => {
+        const part = await this.backend.get(partId);
+        const finals = part.concat?.type === 'partial' ? (part.concat.finals ?? []) : [];
+        await this.backend.update(part, { concat: { type: 'partial', finals: [...finals, upload.id] } });
+      });
+    }
+    return (await this.completeFinal(upload.id, request)) ?? upload;
+  }
+
+  /**
+   * Assembles a final upload whose partials have all completed (concatenation-unfinished).
+   * Returns the completed final, or undefined while a partial is still missing bytes.
+   */
+  private async completeFinal(finalId: string, request: IncomingMessage | null): Promise<UploadInfo | undefined> {
+    return this.withLock(finalId, async () => {
+      const final = await this.backend.get(finalId);
+      if (final.completedAt !== null || final.concat?.type !== 'final') return undefined;
+      const parts = await Promise.all(final.concat.parts.map((partId) => this.backend.get(partId)));
+      if (parts.some((part) => part.completedAt === null)) return undefined;
+      const length = parts.reduce((sum, part) => sum + part.offset, 0);
+      await this.events.emitPre(TusEvent.PRE_FINISH, { ...final, length, offset: length }, request);
+      const completed = await this.backend.concatenate(final, parts);
+      this.events.emitPost(TusEvent.POST_FINISH, completed);
+      return completed;
+    });
   }
 
   /** Appends a request's body (or nothing) at `offset` under the upload's lock. */
@@ -246,6 +305,7 @@ export class TusUploadService {
         }
       },
     };
+    const stopWatching = body ? watchIdleBody(request, this.config.idleTimeoutMs) : () => undefined;
     let stored: UploadInfo;
     try {
       stored = await this.backend.write(upload, chunk, changes);
@@ -253,10 +313,30 @@ export class TusUploadService {
       // An interrupted body may still have moved the offset: report where the upload stands.
       if (meter.bytes > 0) this.backend.get(upload.id).then((now) => this.events.received(now), () => undefined);
       throw error;
+    } finally {
+      stopWatching();
     }
     if (stored.offset !== upload.offset) this.events.received(stored);
-    if (stored.completedAt !== null && upload.completedAt === null) this.events.emitPost(TusEvent.POST_FINISH, stored);
+    if (stored.completedAt !== null && upload.completedAt === null) {
+      this.events.emitPost(TusEvent.POST_FINISH, stored);
+      if (stored.concat?.type === 'partial') await this.completeFinals(stored.concat.finals ?? [], request);
+    }
     return stored;
+  }
+
+  /** Finals waiting for this partial: a failure there is the final's, not this PATCH's. */
+  private async completeFinals(finalIds: string[], request: IncomingMessage): Promise<void> {
+    for (const finalId of finalIds) {
+      await this.completeFinal(finalId, request).catch((error: unknown) => {
+        this.logger.error(`Concatenating final upload ${finalId} failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
+  }
+
+  /** Applies the `authorize` option; an app's own calls (request null) are trusted. */
+  private async authorize(request: IncomingMessage | null, intent: TusIntent, upload: UploadInfo): Promise<void> {
+    if (request === null || this.config.authorize === undefined) return;
+    if (!(await this.config.authorize(request, intent, upload))) throw new ForbiddenUploadError(`Not allowed to ${intent} this upload`);
   }
 
   private async withLock<T>(id: string, work: () => Promise<T>): Promise<T> {
@@ -281,4 +361,9 @@ export class TusUploadService {
     }
     return id;
   }
+}
+
+/** How an upload about to be created appears to listeners and `authorize`. */
+function previewOf(upload: NewUpload): UploadInfo {
+  return { ...upload, offset: 0, completedAt: null, storage: { type: 'pending' } };
 }

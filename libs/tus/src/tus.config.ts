@@ -1,8 +1,9 @@
 import type { ModuleRef } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import { DEFAULT_EXPIRATION_SECONDS, DEFAULT_POST_RECEIVE_INTERVAL_MS, DEFAULT_UPLOAD_DIR, type TusExtension } from './tus.constants.js';
+import { DEFAULT_EXPIRATION_SECONDS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_POST_RECEIVE_INTERVAL_MS, DEFAULT_UPLOAD_DIR, type TusExtension } from './tus.constants.js';
 import { TusOptionsError } from './tus.errors.js';
-import type { TusModuleOptions } from './tus-options.interface.js';
+import type { TusCorsOptions, TusIntent, TusModuleOptions } from './tus-options.interface.js';
+import type { UploadInfo } from './upload-info.js';
 import { validateTusOptions } from './tus-options.validation.js';
 import { generateUploadId } from './protocol/upload-id.js';
 import type { UploadMetadata } from './protocol/metadata.js';
@@ -25,6 +26,14 @@ export interface TusConfig {
   readonly postReceiveIntervalMs: number;
   generateId(request: IncomingMessage): string | Promise<string>;
   readonly metadataOverride: ((request: IncomingMessage, metadata: UploadMetadata) => UploadMetadata | Promise<UploadMetadata>) | undefined;
+  readonly authorize: ((request: IncomingMessage, intent: TusIntent, upload: UploadInfo) => boolean | Promise<boolean>) | undefined;
+  readonly download: boolean;
+  readonly downloadUnfinished: boolean;
+  /** Milliseconds between expiry sweeps; undefined when the app cleans up itself. */
+  readonly cleanupIntervalMs: number | undefined;
+  readonly cors: TusCorsOptions | undefined;
+  /** Milliseconds of silence after which a PATCH body is ended; 0 disables. */
+  readonly idleTimeoutMs: number;
 }
 
 /** Injection token of the resolved {@link TusConfig}. */
@@ -60,6 +69,12 @@ export async function createTusConfig(options: TusModuleOptions, path: string, m
     postReceiveIntervalMs: options.postReceiveIntervalMs ?? DEFAULT_POST_RECEIVE_INTERVAL_MS,
     generateId: options.generateId ?? generateUploadId,
     metadataOverride: options.metadataOverride,
+    authorize: options.authorize,
+    download: options.download ?? true,
+    downloadUnfinished: options.downloadUnfinished ?? false,
+    cleanupIntervalMs: options.cleanupIntervalSeconds ? options.cleanupIntervalSeconds * 1000 : undefined,
+    cors: options.cors,
+    idleTimeoutMs: (options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000,
   };
 }
 

@@ -12,7 +12,9 @@ export const TUS_EXTENSIONS = [
   'termination',
   'expiration',
   'checksum',
+  'checksum-trailer',
   'concatenation',
+  'concatenation-unfinished',
 ] as const;
 
 export type TusExtension = (typeof TUS_EXTENSIONS)[number];
@@ -27,6 +29,9 @@ export const DEFAULT_EXPIRATION_SECONDS = 86_400;
 export const DEFAULT_POST_RECEIVE_INTERVAL_MS = 1_000;
 /** How long a request waits for an upload held by another request before answering 423. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 3_000;
+
+/** Default silence after which a PATCH body is ended (its bytes kept). */
+export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 
 /** Headers a browser client must be allowed to read (checklist 39). */
 export const TUS_EXPOSED_HEADERS = [
@@ -43,3 +48,22 @@ export const TUS_EXPOSED_HEADERS = [
   'Tus-Extension',
   'Tus-Checksum-Algorithm',
 ] as const;
+
+/** Request headers a browser client must be allowed to send (checklist 40). */
+export const TUS_ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Upload-Offset',
+  'Upload-Length',
+  'Upload-Metadata',
+  'Upload-Defer-Length',
+  'Upload-Concat',
+  'Upload-Checksum',
+  'Tus-Resumable',
+  'X-HTTP-Method-Override',
+  'X-Requested-With',
+  'X-Request-ID',
+] as const;
+
+/** Methods the tus routes answer. */
+export const TUS_METHODS = ['POST', 'GET', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS'] as const;

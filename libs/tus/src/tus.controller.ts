@@ -1,4 +1,20 @@
-import { Controller, Delete, Head, Inject, Options, Param, Patch, Post, Req, Res, type Type, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import {
+  Controller,
+  Delete,
+  Get,
+  Head,
+  Inject,
+  Options,
+  Param,
+  Patch,
+  Post,
+  Req,
+  Res,
+  type Type,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { TUS_CONFIG, type TusConfig } from './tus.config.js';
 import { TUS_VERSION } from './tus.constants.js';
@@ -7,10 +23,12 @@ import { TusUploadService } from './tus-upload.service.js';
 import { ChecksumInterceptor } from './checksum/checksum.interceptor.js';
 import { CHECKSUM_ALGORITHMS } from './protocol/upload-checksum.js';
 import { parseMethodOverride } from './protocol/headers.js';
+import { planDownload } from './http/download.js';
 import { header, rawRequest } from './http/raw-request.js';
 import { TusExceptionFilter } from './http/tus-exception.filter.js';
 import { TusResponder } from './http/tus-responder.js';
 import { TusResumableGuard } from './http/tus-resumable.guard.js';
+import { TusRouteGuards } from './http/tus-route.guards.js';
 import { expiryHeader, uploadStateHeaders } from './http/upload-headers.js';
 import { uploadLocation } from './http/upload-location.js';
 
@@ -22,7 +40,7 @@ type AdapterRequest = IncomingMessage | { raw: IncomingMessage };
  * The class is mounted at the configured path by {@link createTusController}.
  */
 @UseFilters(TusExceptionFilter)
-@UseGuards(TusResumableGuard)
+@UseGuards(TusResumableGuard, TusRouteGuards)
 export class TusController {
   constructor(
     @Inject(TUS_CONFIG) private readonly config: TusConfig,
@@ -30,16 +48,16 @@ export class TusController {
     private readonly responder: TusResponder,
   ) {}
 
-  /** Server capabilities (checklist 7); open to any caller, as a CORS preflight must be. */
+  /** Server capabilities (checklist 7), and CORS preflights; open to any caller. */
   @Options()
   @Options(':id')
-  options(@Res() response: unknown): void {
+  options(@Req() request: AdapterRequest, @Res() response: unknown): void {
     const { extensions, advertisedMaxSize } = this.config;
-    this.responder.sendWithoutVersion(response, 204, {
+    this.responder.send(rawRequest(request), response, 204, {
       'Tus-Version': TUS_VERSION,
       'Tus-Extension': extensions.size > 0 ? [...extensions].join(',') : undefined,
       'Tus-Max-Size': advertisedMaxSize,
-      'Tus-Checksum-Algorithm': extensions.has('checksum') ? CHECKSUM_ALGORITHMS.join(',') : undefined,
+      'Tus-Checksum-Algorithm': extensions.has('checksum') || extensions.has('checksum-trailer') ? CHECKSUM_ALGORITHMS.join(',') : undefined,
     });
   }
 
@@ -49,12 +67,13 @@ export class TusController {
   async create(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
     const upload = await this.uploads.create(raw);
-    this.responder.send(response, 201, {
+    const unfinishedFinal = upload.concat?.type === 'final' && upload.completedAt === null;
+    this.responder.send(raw, response, 201, {
       Location: uploadLocation(raw, upload.id, {
         relative: this.config.relativeLocation,
         trustForwardedHeaders: this.config.trustForwardedHeaders,
       }),
-      'Upload-Offset': upload.offset,
+      'Upload-Offset': unfinishedFinal ? undefined : upload.offset,
       ...expiryHeader(upload),
     });
   }
@@ -67,7 +86,7 @@ export class TusController {
       case 'PATCH':
         return this.patch(id, request, response);
       case 'HEAD':
-        return this.head(id, response);
+        return this.head(id, request, response);
       case 'DELETE':
         return this.terminate(id, request, response);
       default:
@@ -77,24 +96,41 @@ export class TusController {
 
   /** The upload's state (checklist 8-13). */
   @Head(':id')
-  async head(@Param('id') id: string, @Res() response: unknown): Promise<void> {
-    const upload = await this.uploads.head(id);
-    this.responder.send(response, 200, uploadStateHeaders(upload));
+  async head(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+    const raw = rawRequest(request);
+    const upload = await this.uploads.head(id, raw);
+    this.responder.send(raw, response, 200, uploadStateHeaders(upload));
   }
 
   /** Appends a chunk (checklist 14-21): 204 with the new `Upload-Offset`. */
   @Patch(':id')
   @UseInterceptors(ChecksumInterceptor)
   async patch(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
-    const upload = await this.uploads.patch(id, rawRequest(request));
-    this.responder.send(response, 204, { 'Upload-Offset': upload.offset, ...expiryHeader(upload) });
+    const raw = rawRequest(request);
+    const upload = await this.uploads.patch(id, raw);
+    this.responder.send(raw, response, 204, { 'Upload-Offset': upload.offset, ...expiryHeader(upload) });
   }
 
   /** Termination (checklist 34). */
   @Delete(':id')
   async terminate(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
-    await this.uploads.terminate(id, rawRequest(request));
-    this.responder.send(response, 204, {});
+    const raw = rawRequest(request);
+    await this.uploads.terminate(id, raw);
+    this.responder.send(raw, response, 204, {});
+  }
+
+  /** Download of a completed upload, with `Range` and conditional requests. */
+  @Get(':id')
+  async download(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+    const raw = rawRequest(request);
+    const upload = await this.uploads.download(id, raw);
+    const plan = planDownload(upload, raw);
+    if (!('range' in plan)) {
+      this.responder.send(raw, response, plan.status, plan.headers);
+      return;
+    }
+    const stream = await this.config.backend.createReadStream(upload, plan.range ?? {});
+    this.responder.stream(raw, response, plan.status, plan.headers, stream);
   }
 }
 

@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
+import { Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import type { Server } from 'node:http';
 import { ConfigurableTusModule, TUS_MODULE_OPTIONS, TUS_PATH } from './tus.module-definition.js';
 import { createTusConfig, TUS_CONFIG, type TusConfig } from './tus.config.js';
 import { SystemClock, TusClock } from './tus.clock.js';
@@ -7,6 +8,8 @@ import { TusStorageService } from './tus-storage.service.js';
 import { TusUploadService } from './tus-upload.service.js';
 import { TusEventsEmitter } from './events/tus-events.emitter.js';
 import { TusResponder } from './http/tus-responder.js';
+import { TusRouteGuards } from './http/tus-route.guards.js';
+import { TusCleanupService } from './tus-cleanup.service.js';
 import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
 
 /**
@@ -33,7 +36,23 @@ import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
     TusResponder,
     TusUploadService,
     TusStorageService,
+    TusCleanupService,
+    TusRouteGuards,
   ],
   exports: [TusStorageService, TusStorageBackend],
 })
-export class TusModule extends ConfigurableTusModule {}
+export class TusModule extends ConfigurableTusModule implements OnApplicationBootstrap {
+  constructor(private readonly adapterHost: HttpAdapterHost) {
+    super();
+  }
+
+  /**
+   * Node's HTTP server aborts any request not fully received within `requestTimeout` (5 minutes by
+   * default): a large upload on a slow link would be cut every 5 minutes. Stalled bodies are
+   * ended by `idleTimeoutSeconds` instead.
+   */
+  onApplicationBootstrap(): void {
+    const server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
+    if (server && typeof server.requestTimeout === 'number') server.requestTimeout = 0;
+  }
+}

@@ -2,7 +2,11 @@ import type { UploadMetadata } from './protocol/metadata.js';
 
 /** How an upload takes part in concatenation (tus concatenation extension). */
 export type UploadConcatInfo =
-  | { type: 'partial' }
+  | {
+      type: 'partial';
+      /** Finals created before this partial completed (concatenation-unfinished), completed with it. */
+      finals?: string[];
+    }
   | {
       type: 'final';
       /** Ids of the partial uploads, in order (a partial may repeat). */

@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { TUS_VERSION } from '../tus.constants.js';
 import { TusError } from '../tus.errors.js';
+import { rawRequest } from './raw-request.js';
 import { TusResponder } from './tus-responder.js';
 
 /**
@@ -17,12 +18,13 @@ export class TusExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<{ headersSent?: boolean; sent?: boolean }>();
+    const request = rawRequest(http.getRequest());
     const { status, message } = describe(exception);
     if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     // The client went away mid-body, or the response already left: nothing to answer.
     if (response.headersSent || response.sent) return;
     const headers = status === 412 ? { 'Tus-Version': TUS_VERSION } : {};
-    this.responder.send(response, status, headers, `${message.replace(/[\r\n]+/g, ' ')}\n`);
+    this.responder.send(request, response, status, headers, `${message.replace(/[\r\n]+/g, ' ')}\n`);
   }
 }
 

@@ -3,14 +3,15 @@ import { assertTusResumable } from '../protocol/headers.js';
 import { header, rawRequest } from './raw-request.js';
 
 /**
- * Checklist 2: every request but OPTIONS names the protocol version in `Tus-Resumable`, else it
+ * Checklist 2: every tus request but OPTIONS names the protocol version in `Tus-Resumable`, else it
  * is refused with 412 before anything else happens.
  */
 @Injectable()
 export class TusResumableGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = rawRequest(context.switchToHttp().getRequest());
-    if (request.method !== 'OPTIONS') assertTusResumable(header(request, 'tus-resumable'));
+    // OPTIONS answers any caller; GET is a plain download, for browsers as much as tus clients.
+    if (request.method !== 'OPTIONS' && request.method !== 'GET') assertTusResumable(header(request, 'tus-resumable'));
     return true;
   }
 }

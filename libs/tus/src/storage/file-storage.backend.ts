@@ -137,9 +137,10 @@ export class FileStorageBackend implements TusStorageBackend {
     return next;
   }
 
-  async concatenate(upload: NewUpload, parts: UploadInfo[]): Promise<UploadInfo> {
+  async concatenate(upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo> {
     const path = this.dataPath(upload.id);
-    const sink = createWriteStream(path, { flags: 'wx', highWaterMark: 1 << 20 });
+    // A final created earlier (concatenation-unfinished) has its (empty) data file already.
+    const sink = createWriteStream(path, { flags: 'storage' in upload ? 'w' : 'wx', highWaterMark: 1 << 20 });
     try {
       for (const part of parts) await pipeline(createReadStream(this.dataPath(part.id)), sink, { end: false });
       sink.end();

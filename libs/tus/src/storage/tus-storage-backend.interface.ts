@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import type { Readable, Transform } from 'node:stream';
 import type { TusExtension } from '../tus.constants.js';
-import type { NewUpload, UploadInfo } from '../upload-info.js';
+import type { NewUpload, UploadConcatInfo, UploadInfo } from '../upload-info.js';
 
 /** The bytes of one request, as a backend stores them. */
 export interface ChunkSource {
@@ -27,6 +27,8 @@ export interface UploadChanges {
   length?: number;
   /** The renewed expiry. */
   expiresAt?: Date | null;
+  /** A partial learning of the finals that wait for it (concatenation-unfinished). */
+  concat?: UploadConcatInfo;
 }
 
 /** Releases a lock taken with {@link TusStorageBackend.lock}. */
@@ -66,8 +68,12 @@ export interface TusStorageBackend {
    */
   write(upload: UploadInfo, chunk: ChunkSource, changes?: UploadChanges): Promise<UploadInfo>;
 
-  /** Creates a completed final upload from completed partials, in order (concatenation). */
-  concatenate(upload: NewUpload, parts: UploadInfo[]): Promise<UploadInfo>;
+  /**
+   * Assembles a final upload from completed partials, in order (concatenation), and records it
+   * as completed. `upload` is either new, or a final created earlier by `create()` while its
+   * partials were unfinished (concatenation-unfinished), whose state this replaces.
+   */
+  concatenate(upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo>;
 
   /** Deletes every object of an upload. */
   remove(upload: UploadInfo): Promise<void>;

@@ -1,0 +1,364 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../tus.constants.js';
+import {
+  InvalidRequestError,
+  OffsetMismatchError,
+  PayloadTooLargeError,
+  TusOptionsError,
+  UploadNotFoundError,
+} from '../tus.errors.js';
+import { isValidUploadId } from '../protocol/upload-id.js';
+import type { NewUpload, UploadInfo, UploadStorageLocation } from '../upload-info.js';
+import { keepsBytesAfter } from './chunk-outcome.js';
+import { KeyedMutex } from './keyed-mutex.js';
+import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from './tus-storage-backend.interface.js';
+import { assembleConcatenation } from './s3/s3-concatenation.js';
+import { PartSink } from './s3/part-sink.js';
+import { MAX_PART_COUNT, MIN_PART_SIZE, partSizeFor } from './s3/part-size.js';
+import { DEFAULT_S3_PART_SIZE, type S3StorageOptions } from './s3/s3-storage.options.js';
+import { isConditionFailed, isNotFound, s3Status, S3Objects, type PutCondition } from './s3/s3-objects.js';
+import { bareEtag, decodeS3Upload, encodeS3Upload, type S3Part, type S3Snapshot, type S3UploadState } from './s3/s3-upload-state.js';
+
+export { DEFAULT_S3_PART_SIZE, type S3StorageOptions };
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Stores each upload in an S3 bucket as `<prefix><id>` (the assembled bytes, once complete),
+ * `<prefix><id>.info` (the state, as JSON: the upload's fields, its multipart upload and committed
+ * parts) and `<prefix><id>.pending.<random>` (bytes short of a part). Any number of processes may
+ * share the bucket: every write of `.info` is conditional on the version the writer read, so of
+ * two requests racing on one upload exactly one is recorded; the other answers 409.
+ */
+export class S3StorageBackend implements TusStorageBackend {
+  readonly extensions: readonly TusExtension[] = TUS_EXTENSIONS;
+  readonly bucket: string;
+  readonly keyPrefix: string;
+  private readonly objects: S3Objects;
+  private readonly partSize: number;
+  private readonly maxParts: number;
+  private readonly maxConcurrentPartUploads: number;
+  private readonly lockTimeoutMs: number;
+  private readonly localLocks = new KeyedMutex();
+  /** The `.info` version behind each state this backend handed out, so a write needs no second read. */
+  private readonly snapshots = new WeakMap<UploadInfo, S3Snapshot>();
+
+  constructor(options: S3StorageOptions) {
+    this.bucket = options.bucket;
+    this.keyPrefix = options.keyPrefix ?? '';
+    this.partSize = options.partSize ?? DEFAULT_S3_PART_SIZE;
+    this.maxParts = options.maxParts ?? MAX_PART_COUNT;
+    this.maxConcurrentPartUploads = options.maxConcurrentPartUploads ?? 4;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    const problems: string[] = [];
+    if (!options.client) problems.push('S3StorageBackend needs an S3Client (client)');
+    if (!options.bucket) problems.push('S3StorageBackend needs a bucket');
+    if (!Number.isSafeInteger(this.partSize) || this.partSize < MIN_PART_SIZE) {
+      problems.push(`S3StorageBackend partSize must be an integer of at least ${MIN_PART_SIZE} bytes (5 MiB)`);
+    }
+    if (!Number.isInteger(this.maxParts) || this.maxParts < 1 || this.maxParts > MAX_PART_COUNT) {
+      problems.push(`S3StorageBackend maxParts must be an integer from 1 to ${MAX_PART_COUNT}`);
+    }
+    if (!Number.isInteger(this.maxConcurrentPartUploads) || this.maxConcurrentPartUploads < 1) {
+      problems.push('S3StorageBackend maxConcurrentPartUploads must be a positive integer');
+    }
+    if (problems.length > 0) throw new TusOptionsError(problems);
+    this.objects = new S3Objects(options.client, options.bucket);
+  }
+
+  async init(): Promise<void> {
+    try {
+      await this.objects.headBucket();
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name} ${s3Status(error) ?? ''}`.trim() : String(error);
+      throw new Error(
+        `S3StorageBackend cannot use bucket "${this.bucket}" (${reason}): create the bucket, or check the S3Client's endpoint, region and credentials`,
+        { cause: error },
+      );
+    }
+  }
+
+  async create(upload: NewUpload): Promise<UploadInfo> {
+    const partSize = partSizeFor(upload.length, this.maxParts, this.partSize);
+    if (partSize === null) throw new PayloadTooLargeError(`Upload-Length exceeds what ${this.maxParts} parts can hold`);
+    const info: UploadInfo = { ...upload, offset: 0, completedAt: null, storage: this.location(upload.id) };
+    return this.saveInfo(info, { uploadId: null, partSize, parts: [], pending: null }, { ifNoneMatch: '*' });
+  }
+
+  async get(id: string): Promise<UploadInfo> {
+    let text: string;
+    let etag: string | undefined;
+    try {
+      ({ text, etag } = await this.objects.getText(this.infoKey(id)));
+    } catch (error) {
+      if (isNotFound(error)) throw new UploadNotFoundError();
+      throw error;
+    }
+    const { upload, s3 } = decodeS3Upload(text, this.infoKey(id));
+    this.snapshots.set(upload, { etag: bareEtag(etag), s3 });
+    return upload;
+  }
+
+  async lock(id: string): Promise<ReleaseLock> {
+    const release = await this.localLocks.acquire(id, this.lockTimeoutMs);
+    return async () => release();
+  }
+
+  async update(upload: UploadInfo, changes: UploadChanges): Promise<UploadInfo> {
+    const snapshot = await this.snapshotOf(upload);
+    const next = { ...upload, ...changes };
+    return this.saveInfo(next, this.resized(snapshot.s3, upload, next.length), { ifMatch: snapshot.etag });
+  }
+
+  async write(upload: UploadInfo, chunk: ChunkSource, changes: UploadChanges = {}): Promise<UploadInfo> {
+    const snapshot = await this.snapshotOf(upload);
+    const changed = { ...upload, ...changes };
+    const state = this.resized(snapshot.s3, upload, changed.length);
+    const key = this.dataKey(upload.id);
+    const prefill = state.pending === null ? EMPTY : await this.readPending(state.pending.key);
+
+    let uploadId = state.uploadId;
+    let created: Promise<string> | undefined;
+    const ensureUpload = async () => uploadId ?? (uploadId = await (created ??= this.objects.createMultipartUpload(key)));
+    // The multipart upload this request started is aborted when nothing of the request is kept.
+    const abandon = async () => {
+      const startedId = await created?.catch(() => undefined);
+      if (startedId !== undefined) await this.objects.abortMultipartUpload(key, startedId).catch(() => undefined);
+    };
+
+    const sink = new PartSink({
+      partSize: state.partSize,
+      firstPartNumber: state.parts.length + 1,
+      lastPartNumber: this.maxParts,
+      maxInFlight: this.maxConcurrentPartUploads,
+      prefill,
+      uploadPart: async (partNumber, body) => this.objects.uploadPart(key, await ensureUpload(), partNumber, body, body.length),
+    });
+    let failure: unknown;
+    try {
+      await pipeline([chunk.stream, ...chunk.stages, sink]);
+    } catch (error) {
+      failure = error;
+    }
+    const stored = await sink.settle();
+    // Bytes are kept only when every part of the request is stored: otherwise the offset stays.
+    let keep = stored.error === undefined && (failure === undefined || keepsBytesAfter(failure, chunk));
+    if (failure === undefined && stored.error === undefined) {
+      try {
+        await chunk.verify(upload.offset + sink.received);
+      } catch (error) {
+        // A throw from verify() (checksum mismatch, vetoed finish) always discards the chunk.
+        failure = error;
+        keep = false;
+      }
+    }
+    if (!keep || (failure !== undefined && sink.received === 0)) {
+      await abandon();
+      throw failure ?? stored.error;
+    }
+
+    const offset = upload.offset + sink.received;
+    const completing = changed.length !== null && offset === changed.length;
+    const parts = [...state.parts, ...stored.parts];
+    let pending: S3UploadState['pending'] = null;
+    let committed = false;
+    try {
+      if (completing && (uploadId !== null || created)) {
+        if (stored.tail.length > 0) parts.push(await this.uploadLastPart(key, await ensureUpload(), parts.length + 1, stored.tail));
+      } else if (stored.tail.length > 0) {
+        // Also for a completing upload without parts: its bytes must be durable before .info says so.
+        pending = { key: `${key}.pending.${randomBytes(6).toString('hex')}`, size: stored.tail.length };
+        await this.objects.put(pending.key, stored.tail, { length: stored.tail.length });
+      }
+      const s3: S3UploadState = { ...state, uploadId: created ? await created : uploadId, parts, pending };
+      const next = await this.saveInfo({ ...changed, offset, completedAt: null }, s3, { ifMatch: snapshot.etag });
+      committed = true;
+      if (state.pending !== null) await this.objects.deleteQuietly(state.pending.key);
+      const result = completing ? await this.complete(next, stored.tail) : next;
+      if (failure !== undefined) throw failure;
+      return result;
+    } catch (error) {
+      if (!committed) {
+        if (pending !== null) await this.objects.deleteQuietly(pending.key);
+        await abandon();
+      }
+      throw error;
+    }
+  }
+
+  async concatenate(upload: NewUpload, parts: UploadInfo[]): Promise<UploadInfo> {
+    const key = this.dataKey(upload.id);
+    const sources = parts.map((part) => ({ key: this.dataKeyOf(part), size: part.offset }));
+    const length = sources.reduce((sum, source) => sum + source.size, 0);
+    const s3: S3UploadState = { uploadId: null, partSize: this.partSize, parts: [], pending: null };
+    // .info first, conditionally: an id that exists is refused before its bytes are touched.
+    const placeholder = await this.saveInfo(
+      { ...upload, length, offset: 0, completedAt: null, storage: this.location(upload.id) },
+      s3,
+      { ifNoneMatch: '*' },
+    );
+    try {
+      await assembleConcatenation(this.objects, key, sources, length);
+      const etag = this.snapshots.get(placeholder)!.etag;
+      return await this.saveInfo({ ...placeholder, offset: length, completedAt: new Date() }, s3, { ifMatch: etag });
+    } catch (error) {
+      await this.remove(placeholder).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async remove(upload: UploadInfo): Promise<void> {
+    const key = this.dataKey(upload.id);
+    // .info first: once it is gone the upload is unknown, whatever happens to the other objects.
+    await this.objects.delete(this.infoKey(upload.id));
+    // Every multipart upload of the key, including those of requests that lost a race or crashed.
+    for await (const uploadId of this.objects.listMultipartUploads(key)) await this.objects.abortMultipartUpload(key, uploadId);
+    const keys = [key];
+    for await (const pendingKey of this.objects.listKeys(`${key}.`)) keys.push(pendingKey);
+    await Promise.all(keys.map((each) => this.objects.delete(each)));
+  }
+
+  async createReadStream(upload: UploadInfo, range: { start?: number; end?: number } = {}): Promise<Readable> {
+    // S3 answers 416 to any range of an empty object.
+    if (upload.offset === 0) return Readable.from([]);
+    return this.objects.getStream(this.dataKeyOf(upload), range.start, range.end);
+  }
+
+  async *list(): AsyncIterable<UploadInfo> {
+    for await (const key of this.objects.listKeys(this.keyPrefix)) {
+      if (!key.endsWith('.info')) continue;
+      const id = key.slice(this.keyPrefix.length, -'.info'.length);
+      if (!isValidUploadId(id)) continue;
+      try {
+        yield await this.get(id);
+      } catch (error) {
+        if (!(error instanceof UploadNotFoundError)) throw error;
+      }
+    }
+  }
+
+  /**
+   * Assembles the bytes of an upload whose last byte is recorded: `CompleteMultipartUpload`, or a
+   * plain `PutObject` for an upload that never filled a part. Then records the completion.
+   */
+  private async complete(upload: UploadInfo, tail: Uint8Array): Promise<UploadInfo> {
+    const { etag, s3 } = this.snapshots.get(upload)!;
+    const key = this.dataKey(upload.id);
+    if (s3.uploadId === null) {
+      await this.objects.put(key, tail, { length: tail.length });
+    } else {
+      await this.rollBackOverwrittenParts(upload, { etag, s3 });
+      try {
+        await this.objects.completeMultipartUpload(key, s3.uploadId, s3.parts);
+      } catch (error) {
+        // A retry after a completion whose record failed: the object is there already.
+        if ((await this.objects.exists(key))?.size !== upload.length) {
+          throw new Error(`S3 refused to assemble upload ${upload.id}: ${(error as Error).message}`, { cause: error });
+        }
+      }
+    }
+    const completed = { ...upload, completedAt: new Date() };
+    const next = await this.saveInfo(completed, { ...s3, uploadId: null, parts: [], pending: null }, { ifMatch: etag });
+    if (s3.pending !== null) await this.objects.deleteQuietly(s3.pending.key);
+    return next;
+  }
+
+  /**
+   * A request that lost a race (or was discarded) may have uploaded its own bytes under part
+   * numbers the winner recorded, after the winner's upload of them. S3 keeps the last upload of a
+   * part number, so before assembling, every recorded part is checked against what S3 holds: from
+   * the first part overwritten on, the bytes are dropped from the state, and the client, answered
+   * 409, resumes from the lower offset (tus clients re-read the offset with HEAD).
+   */
+  private async rollBackOverwrittenParts(upload: UploadInfo, { etag, s3 }: S3Snapshot): Promise<void> {
+    const held = new Map<number, string>();
+    try {
+      for await (const part of this.objects.listParts(this.dataKey(upload.id), s3.uploadId!)) held.set(part.partNumber, bareEtag(part.etag));
+    } catch (error) {
+      // Completed by an earlier attempt whose record failed: nothing left to check.
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    const firstLost = s3.parts.findIndex((part) => held.get(part.partNumber) !== bareEtag(part.etag));
+    if (firstLost === -1) return;
+    const parts = s3.parts.slice(0, firstLost);
+    const offset = parts.reduce((sum, part) => sum + part.size, 0);
+    await this.saveInfo({ ...upload, offset, completedAt: null }, { ...s3, parts, pending: null }, { ifMatch: etag });
+    throw new OffsetMismatchError(`Bytes from offset ${offset} on were overwritten by a concurrent request; resume from there`);
+  }
+
+  /** Writes `.info` conditionally; a lost condition means another request changed the upload. */
+  private async saveInfo(upload: UploadInfo, s3: S3UploadState, condition: PutCondition): Promise<UploadInfo> {
+    let etag: string | undefined;
+    try {
+      etag = await this.objects.put(this.infoKey(upload.id), encodeS3Upload(upload, s3), {
+        contentType: 'application/json',
+        condition,
+      });
+    } catch (error) {
+      if ('ifNoneMatch' in condition && isConditionFailed(error)) {
+        throw new InvalidRequestError(`Upload ${upload.id} already exists`);
+      }
+      if (isConditionFailed(error)) throw new OffsetMismatchError('The upload was changed by another request; read its offset again');
+      if (isNotFound(error)) throw new UploadNotFoundError();
+      throw error;
+    }
+    const saved = { ...upload };
+    this.snapshots.set(saved, { etag: bareEtag(etag), s3 });
+    return saved;
+  }
+
+  /** The `.info` version behind `upload`: remembered from get(), or read again (and checked). */
+  private async snapshotOf(upload: UploadInfo): Promise<S3Snapshot> {
+    const known = this.snapshots.get(upload);
+    if (known !== undefined) return known;
+    const current = await this.get(upload.id);
+    if (current.offset !== upload.offset || (current.completedAt === null) !== (upload.completedAt === null)) {
+      throw new OffsetMismatchError(`The upload's offset is ${current.offset}, not ${upload.offset}`);
+    }
+    return this.snapshots.get(current)!;
+  }
+
+  /** The state with the part size grown for a length declared now (deferred length); 413 if it cannot fit. */
+  private resized(s3: S3UploadState, upload: UploadInfo, length: number | null): S3UploadState {
+    if (upload.length !== null || length === null) return s3;
+    const inParts = s3.parts.reduce((sum, part) => sum + part.size, 0);
+    const partSize = partSizeFor(length - inParts, this.maxParts - s3.parts.length, s3.partSize);
+    if (partSize === null) throw new PayloadTooLargeError(`Upload-Length exceeds what ${this.maxParts} parts can hold`);
+    return { ...s3, partSize };
+  }
+
+  private async uploadLastPart(key: string, uploadId: string, partNumber: number, body: Uint8Array): Promise<S3Part> {
+    if (partNumber > this.maxParts) throw new PayloadTooLargeError(`The upload would need more than ${this.maxParts} parts`);
+    const etag = await this.objects.uploadPart(key, uploadId, partNumber, body, body.length);
+    return { partNumber, etag, size: body.length };
+  }
+
+  private async readPending(key: string): Promise<Uint8Array> {
+    try {
+      return await this.objects.getBytes(key);
+    } catch (error) {
+      // A request that read the same state won and consumed these bytes.
+      if (isNotFound(error)) throw new OffsetMismatchError('The upload was changed by another request; read its offset again');
+      throw error;
+    }
+  }
+
+  private location(id: string): UploadStorageLocation {
+    return { type: 's3', bucket: this.bucket, key: this.dataKey(id) };
+  }
+
+  private dataKeyOf(upload: UploadInfo): string {
+    return upload.storage.type === 's3' && typeof upload.storage.key === 'string' ? upload.storage.key : this.dataKey(upload.id);
+  }
+
+  private dataKey(id: string): string {
+    return `${this.keyPrefix}${id}`;
+  }
+
+  private infoKey(id: string): string {
+    return `${this.dataKey(id)}.info`;
+  }
+}

@@ -1,0 +1,211 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import type { ObjectRange } from './concat-plan.js';
+import type { S3Part } from './s3-upload-state.js';
+
+/** A conditional PutObject: `create` refuses an existing key, an ETag refuses any other version. */
+export type PutCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+
+/** HTTP status of an error thrown by the SDK, when it carries one. */
+export function s3Status(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** A conditional write lost: 412, or AWS's 409 for a conflicting conditional write in flight. */
+export function isConditionFailed(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name;
+  return s3Status(error) === 412 || name === 'PreconditionFailed' || name === 'ConditionalRequestConflict';
+}
+
+export function isNotFound(error: unknown): boolean {
+  const name = (error as Error | undefined)?.name;
+  return s3Status(error) === 404 || name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload';
+}
+
+/** The S3 calls of the S3 backend, on one bucket. */
+export class S3Objects {
+  constructor(
+    private readonly client: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  /** Throws when the bucket is missing or not accessible with the client's credentials. */
+  async headBucket(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+
+  async getText(key: string): Promise<{ text: string; etag: string | undefined }> {
+    const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return { text: await output.Body!.transformToString('utf8'), etag: output.ETag };
+  }
+
+  async getBytes(key: string): Promise<Uint8Array> {
+    const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return output.Body!.transformToByteArray();
+  }
+
+  /** Streams an object, or its inclusive byte range `start`..`end`. */
+  async getStream(key: string, start?: number, end?: number): Promise<Readable> {
+    const range = start === undefined && end === undefined ? undefined : `bytes=${start ?? 0}-${end ?? ''}`;
+    const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
+    return output.Body as Readable;
+  }
+
+  /** Writes an object, returning its ETag as S3 sent it. */
+  async put(
+    key: string,
+    body: Uint8Array | Readable | string,
+    options: { length?: number; contentType?: string; condition?: PutCondition } = {},
+  ): Promise<string | undefined> {
+    const condition = options.condition;
+    const output = await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: options.length,
+        ContentType: options.contentType,
+        IfNoneMatch: condition && 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
+        IfMatch: condition && 'ifMatch' in condition ? condition.ifMatch : undefined,
+      }),
+    );
+    return output.ETag;
+  }
+
+  async exists(key: string): Promise<{ size: number } | null> {
+    try {
+      const output = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { size: output.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** Deletes an object; a missing one is not an error. */
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  /** Deletes, ignoring any failure: for objects that nothing refers to any more. */
+  async deleteQuietly(key: string): Promise<void> {
+    await this.delete(key).catch(() => undefined);
+  }
+
+  async *listKeys(prefix: string): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key !== undefined) yield object.Key;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token !== undefined);
+  }
+
+  async createMultipartUpload(key: string): Promise<string> {
+    const output = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
+    return output.UploadId!;
+  }
+
+  async uploadPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Uint8Array | Readable,
+    length: number,
+  ): Promise<string> {
+    const output = await this.client.send(
+      new UploadPartCommand({
+        Bucket: this.bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        ContentLength: length,
+      }),
+    );
+    return output.ETag!;
+  }
+
+  async uploadPartCopy(key: string, uploadId: string, partNumber: number, source: ObjectRange): Promise<string> {
+    const output = await this.client.send(
+      new UploadPartCopyCommand({
+        Bucket: this.bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        CopySource: `${this.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}`,
+        CopySourceRange: `bytes=${source.start}-${source.end - 1}`,
+      }),
+    );
+    return output.CopyPartResult!.ETag!;
+  }
+
+  async completeMultipartUpload(key: string, uploadId: string, parts: readonly S3Part[]): Promise<void> {
+    await this.client.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts.map(({ partNumber, etag }) => ({ PartNumber: partNumber, ETag: etag })) },
+      }),
+    );
+  }
+
+  async abortMultipartUpload(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+
+  /** The parts S3 holds for a multipart upload (the last upload of each part number). */
+  async *listParts(key: string, uploadId: string): AsyncIterable<{ partNumber: number; etag: string }> {
+    let marker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListPartsCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+      );
+      for (const part of page.Parts ?? []) yield { partNumber: part.PartNumber!, etag: part.ETag ?? '' };
+      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+    } while (marker !== undefined);
+  }
+
+  /** Ids of the multipart uploads in progress for exactly `key`. */
+  async *listMultipartUploads(key: string): AsyncIterable<string> {
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListMultipartUploadsCommand({
+          Bucket: this.bucket,
+          Prefix: key,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (upload.Key === key && upload.UploadId !== undefined) yield upload.UploadId;
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+  }
+}
