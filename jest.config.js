@@ -7,9 +7,11 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   moduleNameMapper: {
     '^nestjs-tus$': '<rootDir>/libs/tus/src/index.ts',
+    '^nestjs-tus/s3$': '<rootDir>/libs/tus/src/s3.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TusModule, type TusModuleOptions } from 'nestjs-tus';
+import { TusModule, type TusModuleExtras, type TusModuleOptions } from 'nestjs-tus';
+import { type BackendFixture, fileBackend } from './backends.js';
 
 /** A Nest app listening on a real loopback port. */
 export interface RunningApp {
@@ -19,7 +20,7 @@ export interface RunningApp {
 }
 
 /** Boots an app made of `imports` (and providers) on a free port. */
-export async function startApp(metadata: ModuleMetadata, path = '/files'): Promise<RunningApp> {
+export async function startApp(metadata: ModuleMetadata, path: string = '/files'): Promise<RunningApp> {
   @Module(metadata)
   class FixtureModule {}
   const app = await NestFactory.create(FixtureModule, { logger: ['error', 'warn'] });
@@ -40,19 +41,33 @@ export async function tempDir(): Promise<{ path: string; cleanup: () => Promise<
  * file backend in a temporary folder unless `options.storage` says otherwise.
  */
 export async function startTusApp(
-  options: TusModuleOptions = {},
-  extra: { providers?: ModuleMetadata['providers']; imports?: (DynamicModule | ModuleMetadata['imports'])[] } = {},
+  options: TusModuleOptions & TusModuleExtras = {},
+  extra: {
+    providers?: ModuleMetadata['providers'];
+    imports?: (DynamicModule | ModuleMetadata['imports'])[];
+    /** The storage to run on; the file backend in `uploadDir` by default. */
+    backend?: BackendFixture;
+  } = {},
 ): Promise<RunningApp & { uploadDir: string }> {
   const dir = await tempDir();
-  const running = await startApp({
-    imports: [EventEmitterModule.forRoot(), TusModule.forRoot({ uploadDir: dir.path, ...options }), ...((extra.imports ?? []) as [])],
-    providers: extra.providers ?? [],
-  });
+  const storage = await (extra.backend ?? fileBackend).create();
+  const running = await startApp(
+    {
+      imports: [
+        EventEmitterModule.forRoot(),
+        TusModule.forRoot({ uploadDir: dir.path, ...storage.options, ...options }),
+        ...((extra.imports ?? []) as []),
+      ],
+      providers: extra.providers ?? [],
+    },
+    options.path,
+  );
   return {
     ...running,
     uploadDir: dir.path,
     close: async () => {
       await running.close();
+      await storage.cleanup();
       await dir.cleanup();
     },
   };

@@ -98,17 +98,15 @@ export class TusUploadService {
     const upload = await this.backend.create(newUpload);
     this.events.emitPost(TusEvent.POST_CREATE, upload);
 
-    if (length === 0) {
-      try {
-        return await this.append(upload.id, request, { offset: 0, body: false });
-      } catch (error) {
-        // A vetoed finish of an empty upload: it must not linger half-created.
-        await this.backend.remove(upload);
-        throw error;
-      }
+    if (length !== 0 && !withBody) return upload;
+    try {
+      return await this.append(upload.id, request, { offset: 0, body: withBody });
+    } catch (error) {
+      // The client never learns the URL of an upload whose creation failed (a vetoed finish, a
+      // rejected or cut-off first chunk): it must not linger half-created.
+      await this.backend.remove(upload).catch(() => undefined);
+      throw error;
     }
-    if (withBody) return this.append(upload.id, request, { offset: 0, body: true });
-    return upload;
   }
 
   /** PATCH: checks the request against the upload under its lock, then streams the body to storage. */
@@ -131,10 +129,11 @@ export class TusUploadService {
   async download(id: string, request: IncomingMessage): Promise<UploadInfo> {
     if (!this.config.download) throw new UploadNotFoundError();
     const upload = await this.getLive(id);
+    // Authorised first: a stranger learns nothing, not even whether the upload is complete.
+    await this.authorize(request, 'download', upload);
     if (upload.completedAt === null && (!this.config.downloadUnfinished || upload.concat?.type === 'final')) {
       throw new UploadNotFoundError('Upload not complete');
     }
-    await this.authorize(request, 'download', upload);
     return upload;
   }
 
@@ -300,7 +299,8 @@ export class TusUploadService {
       keepOnInterrupt: verifier === undefined,
       verify: async (newOffset) => {
         verifier?.verify();
-        if (newOffset === length && upload.completedAt === null) {
+        // "no finish processing for partials": they complete into a final, not on their own.
+        if (newOffset === length && upload.completedAt === null && upload.concat?.type !== 'partial') {
           await this.events.emitPre(TusEvent.PRE_FINISH, { ...upload, ...changes, offset: newOffset }, request);
         }
       },
@@ -318,8 +318,8 @@ export class TusUploadService {
     }
     if (stored.offset !== upload.offset) this.events.received(stored);
     if (stored.completedAt !== null && upload.completedAt === null) {
-      this.events.emitPost(TusEvent.POST_FINISH, stored);
       if (stored.concat?.type === 'partial') await this.completeFinals(stored.concat.finals ?? [], request);
+      else this.events.emitPost(TusEvent.POST_FINISH, stored);
     }
     return stored;
   }

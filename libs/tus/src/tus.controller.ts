@@ -49,8 +49,7 @@ export class TusController {
   ) {}
 
   /** Server capabilities (checklist 7), and CORS preflights; open to any caller. */
-  @Options()
-  @Options(':id')
+  @Options(['', ':id'])
   options(@Req() request: AdapterRequest, @Res() response: unknown): void {
     const { extensions, advertisedMaxSize } = this.config;
     this.responder.send(rawRequest(request), response, 204, {

@@ -20,8 +20,8 @@ export function uploadLocation(request: IncomingMessage, id: string, options: Lo
 }
 
 function directOrigin(request: IncomingMessage): string {
-  const encrypted = (request.socket as { encrypted?: boolean }).encrypted === true;
-  return `${encrypted ? 'https' : 'http'}://${header(request, 'host') ?? 'localhost'}`;
+  const proto = (request.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
+  return `${proto}://${stripDefaultPort(header(request, 'host') ?? 'localhost', proto)}`;
 }
 
 /** Origin from RFC 7239 `Forwarded` (first hop), else from `X-Forwarded-Host` / `-Proto`. */

@@ -126,7 +126,8 @@ export class FileStorageBackend implements TusStorageBackend {
         kept = 0;
       }
     }
-    if (kept !== stored) await truncate(path, upload.offset + kept);
+    // On any failure cut the file back to what is recorded: nothing past the new offset survives.
+    if (failure !== undefined) await truncate(path, upload.offset + kept);
     let next = upload;
     if (kept > 0 || failure === undefined) {
       next = { ...upload, ...changes, offset: upload.offset + kept };
