@@ -8,6 +8,8 @@ import { PayloadTooLargeError } from './tus.errors.js';
  */
 export class ByteMeter extends Transform {
   private count = 0;
+  /** When the last bytes went through (ms since the epoch): how a stalled request is told apart. */
+  lastActivity = Date.now();
 
   constructor(
     private readonly maxBytes: number,
@@ -24,6 +26,7 @@ export class ByteMeter extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.count += chunk.length;
+    this.lastActivity = Date.now();
     if (this.count > this.maxBytes) {
       callback(new PayloadTooLargeError(this.reason));
       return;

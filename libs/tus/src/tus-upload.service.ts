@@ -27,6 +27,7 @@ import type { ChunkSource, UploadChanges } from './storage/tus-storage-backend.i
 import { isExpired, type NewUpload, type UploadInfo } from './upload-info.js';
 import type { TusIntent } from './tus-options.interface.js';
 import { watchIdleBody } from './http/idle-timeout.js';
+import { ActiveWrites } from './active-writes.js';
 
 /**
  * The protocol's operations on uploads (create, append, terminate), independent of HTTP routing:
@@ -41,6 +42,7 @@ export class TusUploadService {
     @Inject(TUS_CONFIG) private readonly config: TusConfig,
     private readonly events: TusEventsEmitter,
     private readonly clock: TusClock,
+    private readonly activeWrites: ActiveWrites,
   ) {}
 
   private get backend() {
@@ -120,6 +122,9 @@ export class TusUploadService {
 
   /** HEAD: the upload's state, without taking the lock (backends replace state atomically). */
   async head(id: string, request: IncomingMessage): Promise<UploadInfo> {
+    // A client resuming after a lost connection asks first: answer with what its stalled old
+    // request had received, not with the offset before it.
+    await this.activeWrites.stopIfStalled(id, TAKEOVER_WAIT_MS);
     const upload = await this.getLive(id);
     await this.authorize(request, 'read', upload);
     return upload;
@@ -131,7 +136,8 @@ export class TusUploadService {
     const upload = await this.getLive(id);
     // Authorised first: a stranger learns nothing, not even whether the upload is complete.
     await this.authorize(request, 'download', upload);
-    if (upload.completedAt === null && (!this.config.downloadUnfinished || upload.concat?.type === 'final')) {
+    const readable = this.config.downloadUnfinished && this.backend.readsUnfinished === true && upload.concat?.type !== 'final';
+    if (upload.completedAt === null && !readable) {
       throw new UploadNotFoundError('Upload not complete');
     }
     return upload;
@@ -306,6 +312,7 @@ export class TusUploadService {
       },
     };
     const stopWatching = body ? watchIdleBody(request, this.config.idleTimeoutMs) : () => undefined;
+    const unregister = body ? this.activeWrites.register(upload.id, request, () => meter.lastActivity) : () => undefined;
     let stored: UploadInfo;
     try {
       stored = await this.backend.write(upload, chunk, changes);
@@ -315,6 +322,7 @@ export class TusUploadService {
       throw error;
     } finally {
       stopWatching();
+      unregister();
     }
     if (stored.offset !== upload.offset) this.events.received(stored);
     if (stored.completedAt !== null && upload.completedAt === null) {
@@ -341,7 +349,16 @@ export class TusUploadService {
 
   private async withLock<T>(id: string, work: () => Promise<T>): Promise<T> {
     if (!isValidUploadId(id)) throw new UploadNotFoundError();
-    const release = await this.backend.lock(id);
+    // While waiting, and while holding (asked by another process), give way to a stalled writer.
+    const takeOver = () => void this.activeWrites.stopIfStalled(id);
+    takeOver();
+    const polling = setInterval(takeOver, 100);
+    let release;
+    try {
+      release = await this.backend.lock(id, takeOver);
+    } finally {
+      clearInterval(polling);
+    }
     try {
       return await work();
     } finally {
@@ -367,3 +384,6 @@ export class TusUploadService {
 function previewOf(upload: NewUpload): UploadInfo {
   return { ...upload, offset: 0, completedAt: null, storage: { type: 'pending' } };
 }
+
+/** How long a HEAD waits for a stalled request it stopped to save its bytes. */
+const TAKEOVER_WAIT_MS = 2_000;

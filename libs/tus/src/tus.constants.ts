@@ -30,6 +30,9 @@ export const DEFAULT_POST_RECEIVE_INTERVAL_MS = 1_000;
 /** How long a request waits for an upload held by another request before answering 423. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 3_000;
 
+/** A request whose body sent nothing for this long gives way to a newer request for its upload. */
+export const STALLED_AFTER_MS = 1_000;
+
 /** Default silence after which a PATCH body is ended (its bytes kept). */
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 

@@ -10,6 +10,7 @@ import { TusEventsEmitter } from './events/tus-events.emitter.js';
 import { TusResponder } from './http/tus-responder.js';
 import { TusRouteGuards } from './http/tus-route.guards.js';
 import { TusCleanupService } from './tus-cleanup.service.js';
+import { ActiveWrites } from './active-writes.js';
 import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
 
 /**
@@ -38,6 +39,7 @@ import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
     TusStorageService,
     TusCleanupService,
     TusRouteGuards,
+    ActiveWrites,
   ],
   exports: [TusStorageService, TusStorageBackend],
 })

@@ -19,9 +19,11 @@ export class TusExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<{ headersSent?: boolean; sent?: boolean }>();
     const request = rawRequest(http.getRequest());
+    // The client went away mid-body (or its stalled request was ended): its bytes are saved and
+    // there is no one to answer. Not an error of the server's.
+    if (request.destroyed) return;
     const { status, message } = describe(exception);
     if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    // The client went away mid-body, or the response already left: nothing to answer.
     if (response.headersSent || response.sent) return;
     const headers = status === 412 ? { 'Tus-Version': TUS_VERSION } : {};
     this.responder.send(request, response, status, headers, `${message.replace(/[\r\n]+/g, ' ')}\n`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, stat, unlink, utimes } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UploadLockedError } from '../tus.errors.js';
 
@@ -10,7 +10,12 @@ export interface FileLockOptions {
   timeoutMs: number;
   /** A lock whose file was not touched for this long is taken over (its holder died). */
   staleMs: number;
+  /** Called while the lock is held, when another process asks for it (`<lock>.release` appears). */
+  onReleaseRequested?: () => void;
 }
+
+/** How often a waiter renews its request, and a holder looks for one. */
+const RELEASE_POLL_MS = 100;
 
 interface LockOwner {
   pid: number;
@@ -28,20 +33,32 @@ const HOST = hostname();
 export async function acquireFileLock(path: string, options: FileLockOptions): Promise<() => Promise<void>> {
   const owner: LockOwner = { pid: process.pid, host: HOST, token: randomBytes(8).toString('hex') };
   const deadline = Date.now() + options.timeoutMs;
+  const releaseRequest = `${path}.release`;
   for (let attempt = 0; ; attempt++) {
     if (await tryCreate(path, owner)) break;
     if (await takeOverIfAbandoned(path, options.staleMs)) continue;
     if (Date.now() >= deadline) throw new UploadLockedError();
+    // Ask the holder to let go: it does when its request has stalled (a client that lost its
+    // connection and is now retrying through this process).
+    await writeFile(releaseRequest, '').catch(() => undefined);
     // Short at first (a PATCH releases within milliseconds of its body's end), then backing off.
-    await sleep(Math.min(5 * 2 ** attempt, 100));
+    await sleep(Math.min(5 * 2 ** attempt, RELEASE_POLL_MS));
   }
   const heartbeat = setInterval(() => {
     const now = new Date();
     utimes(path, now, now).catch(() => undefined);
   }, Math.max(options.staleMs / 3, 50));
   heartbeat.unref();
+  const { onReleaseRequested } = options;
+  const listener =
+    onReleaseRequested &&
+    setInterval(() => {
+      unlink(releaseRequest).then(onReleaseRequested, () => undefined);
+    }, RELEASE_POLL_MS);
+  listener?.unref();
   return async () => {
     clearInterval(heartbeat);
+    clearInterval(listener);
     await unlink(path).catch(() => undefined);
   };
 }

@@ -43,6 +43,7 @@ export interface FileStorageOptions {
  */
 export class FileStorageBackend implements TusStorageBackend {
   readonly extensions: readonly TusExtension[] = TUS_EXTENSIONS;
+  readonly readsUnfinished = true;
   /** Absolute path of the upload folder. */
   readonly directory: string;
   private readonly lockTimeoutMs: number;
@@ -85,13 +86,14 @@ export class FileStorageBackend implements TusStorageBackend {
     return decodeUploadInfo(JSON.parse(text) as StoredUploadInfo);
   }
 
-  async lock(id: string): Promise<ReleaseLock> {
+  async lock(id: string, onReleaseRequested?: () => void): Promise<ReleaseLock> {
     const started = Date.now();
     const releaseLocal = await this.localLocks.acquire(id, this.lockTimeoutMs);
     try {
       const releaseFile = await acquireFileLock(this.lockPath(id), {
         timeoutMs: Math.max(this.lockTimeoutMs - (Date.now() - started), 0),
         staleMs: this.lockStaleMs,
+        onReleaseRequested,
       });
       return async () => {
         await releaseFile();

@@ -188,23 +188,26 @@ export class S3StorageBackend implements TusStorageBackend {
     }
   }
 
-  async concatenate(upload: NewUpload, parts: UploadInfo[]): Promise<UploadInfo> {
+  async concatenate(upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo> {
     const key = this.dataKey(upload.id);
     const sources = parts.map((part) => ({ key: this.dataKeyOf(part), size: part.offset }));
     const length = sources.reduce((sum, source) => sum + source.size, 0);
     const s3: S3UploadState = { uploadId: null, partSize: this.partSize, parts: [], pending: null };
-    // .info first, conditionally: an id that exists is refused before its bytes are touched.
-    const placeholder = await this.saveInfo(
-      { ...upload, length, offset: 0, completedAt: null, storage: this.location(upload.id) },
-      s3,
-      { ifNoneMatch: '*' },
-    );
+    // A final created earlier (concatenation-unfinished) has its .info: it is replaced
+    // conditionally below. A new one is written first, conditionally, so that an id that exists
+    // is refused before its bytes are touched.
+    const existing = 'storage' in upload;
+    const placeholder = existing
+      ? upload
+      : await this.saveInfo({ ...upload, length, offset: 0, completedAt: null, storage: this.location(upload.id) }, s3, {
+          ifNoneMatch: '*',
+        });
     try {
+      const { etag } = await this.snapshotOf(placeholder);
       await assembleConcatenation(this.objects, key, sources, length);
-      const etag = this.snapshots.get(placeholder)!.etag;
-      return await this.saveInfo({ ...placeholder, offset: length, completedAt: new Date() }, s3, { ifMatch: etag });
+      return await this.saveInfo({ ...placeholder, length, offset: length, completedAt: new Date() }, s3, { ifMatch: etag });
     } catch (error) {
-      await this.remove(placeholder).catch(() => undefined);
+      if (!existing) await this.remove(placeholder).catch(() => undefined);
       throw error;
     }
   }

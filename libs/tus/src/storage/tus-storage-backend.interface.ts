@@ -43,6 +43,12 @@ export interface TusStorageBackend {
   /** Extensions this backend can serve; `Tus-Extension` advertises these minus the disabled ones. */
   readonly extensions: readonly TusExtension[];
 
+  /**
+   * Whether `createReadStream` can read an unfinished upload's bytes (option `downloadUnfinished`).
+   * S3 cannot: a multipart upload's parts are not readable until it is completed.
+   */
+  readonly readsUnfinished?: boolean;
+
   /** Prepares the storage (folder, bucket checks) once, at module start-up. */
   init?(): Promise<void>;
 
@@ -54,9 +60,11 @@ export interface TusStorageBackend {
 
   /**
    * Serialises writers of one upload, across processes where the backend is shared. Waits briefly
-   * for a busy upload, then throws `UploadLockedError` (423).
+   * for a busy upload, then throws `UploadLockedError` (423). While it holds the lock, the holder
+   * hears through `onReleaseRequested` that a request in another process waits for it (so that a
+   * stalled holder can stop and save; checklist 21); backends without a shared lock never call it.
    */
-  lock(id: string): Promise<ReleaseLock>;
+  lock(id: string, onReleaseRequested?: () => void): Promise<ReleaseLock>;
 
   /** Applies state changes (under the lock), returning the new state. */
   update(upload: UploadInfo, changes: UploadChanges): Promise<UploadInfo>;
