@@ -26,6 +26,12 @@ export { DEFAULT_S3_PART_SIZE, type S3StorageOptions };
 const EMPTY = new Uint8Array(0);
 
 /**
+ * Tag of the `.pending` objects, so that a bucket lifecycle rule can expire those of abandoned
+ * uploads (a rule filters by prefix and tags, not by a key's suffix).
+ */
+export const PENDING_OBJECT_TAG = 'tus-object=pending';
+
+/**
  * Stores each upload in an S3 bucket as `<prefix><id>` (the assembled bytes, once complete),
  * `<prefix><id>.info` (the state, as JSON: the upload's fields, its multipart upload and committed
  * parts) and `<prefix><id>.pending.<random>` (bytes short of a part). Any number of processes may
@@ -170,7 +176,7 @@ export class S3StorageBackend implements TusStorageBackend {
       } else if (stored.tail.length > 0) {
         // Also for a completing upload without parts: its bytes must be durable before .info says so.
         pending = { key: `${key}.pending.${randomBytes(6).toString('hex')}`, size: stored.tail.length };
-        await this.objects.put(pending.key, stored.tail, { length: stored.tail.length });
+        await this.objects.put(pending.key, stored.tail, { length: stored.tail.length, tagging: PENDING_OBJECT_TAG });
       }
       const s3: S3UploadState = { ...state, uploadId: created ? await created : uploadId, parts, pending };
       const next = await this.saveInfo({ ...changed, offset, completedAt: null }, s3, { ifMatch: snapshot.etag });

@@ -70,7 +70,7 @@ export class S3Objects {
   async put(
     key: string,
     body: Uint8Array | Readable | string,
-    options: { length?: number; contentType?: string; condition?: PutCondition } = {},
+    options: { length?: number; contentType?: string; condition?: PutCondition; tagging?: string } = {},
   ): Promise<string | undefined> {
     const condition = options.condition;
     const output = await this.client.send(
@@ -80,6 +80,7 @@ export class S3Objects {
         Body: body,
         ContentLength: options.length,
         ContentType: options.contentType,
+        Tagging: options.tagging,
         IfNoneMatch: condition && 'ifNoneMatch' in condition ? condition.ifNoneMatch : undefined,
         IfMatch: condition && 'ifMatch' in condition ? condition.ifMatch : undefined,
       }),
