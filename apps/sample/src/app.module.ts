@@ -2,7 +2,12 @@ import { Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { TusModule } from 'nestjs-tus';
 import { readSampleConfig } from './sample.config.js';
+import { sampleStorage } from './sample-storage.js';
+import { SampleConfigController } from './sample-config.controller.js';
+import { UploadDigestListener } from './upload-digest.listener.js';
 import { UploadLogListener } from './upload-log.listener.js';
+import { UploadRegistry } from './upload-registry.service.js';
+import { UploadsController } from './uploads.controller.js';
 
 const config = readSampleConfig();
 
@@ -12,13 +17,14 @@ const config = readSampleConfig();
     TusModule.forRootAsync({
       path: config.tusPath,
       isGlobal: true,
-      useFactory: () => ({
-        uploadDir: config.uploadDir,
+      useFactory: async () => ({
+        ...(await sampleStorage(config)),
         maxSize: config.maxSize,
         expirationSeconds: config.expirationSeconds,
       }),
     }),
   ],
-  providers: [UploadLogListener],
+  controllers: [SampleConfigController, UploadsController],
+  providers: [UploadLogListener, UploadRegistry, UploadDigestListener],
 })
 export class AppModule {}

@@ -6,6 +6,20 @@ export interface SampleConfig {
   uploadDir: string;
   maxSize: number | undefined;
   expirationSeconds: number | null | undefined;
+  /** `TUS_STORAGE=s3` stores uploads in S3 instead of `uploadDir`. */
+  storage: 'file' | 's3';
+  s3: SampleS3Config;
+}
+
+/** Where the S3 backend stores, when `TUS_STORAGE=s3`: any S3-compatible server. */
+export interface SampleS3Config {
+  endpoint: string | undefined;
+  bucket: string;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  forcePathStyle: boolean;
+  keyPrefix: string;
 }
 
 export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -16,7 +30,24 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     uploadDir: env.UPLOAD_DIR || './uploads',
     maxSize: integer(env, 'TUS_MAX_SIZE'),
     expirationSeconds: env.TUS_EXPIRATION_SECONDS === 'null' ? null : integer(env, 'TUS_EXPIRATION_SECONDS'),
+    storage: storageKind(env.TUS_STORAGE),
+    s3: {
+      endpoint: env.S3_ENDPOINT || undefined,
+      bucket: env.S3_BUCKET || 'tus-uploads',
+      region: env.S3_REGION || 'us-east-1',
+      accessKeyId: env.S3_ACCESS_KEY_ID || undefined,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY || undefined,
+      // Path-style addressing is what S3-compatible servers (MinIO, Ceph RGW) expect.
+      forcePathStyle: env.S3_FORCE_PATH_STYLE ? env.S3_FORCE_PATH_STYLE !== 'false' : env.S3_ENDPOINT !== undefined,
+      keyPrefix: env.S3_KEY_PREFIX ?? '',
+    },
   };
+}
+
+function storageKind(value: string | undefined): 'file' | 's3' {
+  if (value === undefined || value === '' || value === 'file') return 'file';
+  if (value === 's3') return 's3';
+  throw new Error(`TUS_STORAGE must be "file" or "s3", got "${value}"`);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string): number | undefined {
