@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { createUpload, offsetOf, patchHeaders, send, slowBody, TUS, uploadIdOf, type TestResponse } from './support/http.js';
+import { BACKENDS } from './support/backends.js';
+import { createUpload, offsetOf, patchHeaders, send, slowBody, TUS, type TestResponse } from './support/http.js';
+import { isDataEntry, storedBytesOf, storedEntries, storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
@@ -13,17 +13,18 @@ const digest = (algorithm: string, data: string | Buffer): string => createHash(
 const OCTETS = 'application/offset+octet-stream';
 
 /** Checklist 31-33: the checksum and checksum-trailer extensions. */
-describe('checksum', () => {
+describe.each(BACKENDS)('checksum on the $name backend', (backend) => {
   let app: TusApp;
 
   beforeAll(async () => {
-    app = await startTusApp();
+    // downloadUnfinished: the tests read an unfinished upload's bytes through GET.
+    app = await startTusApp({ downloadUnfinished: true }, { backend });
   });
   afterAll(async () => {
     await app?.close();
   });
 
-  const bytesOf = (upload: string) => readFile(join(app.uploadDir, uploadIdOf(upload)));
+  const bytesOf = (upload: string) => storedBytesOf(app.app, upload);
   const patch = (upload: string, offset: number, body: string | Buffer | ReturnType<typeof slowBody>, checksum?: string) =>
     send('PATCH', upload, { headers: { ...patchHeaders(offset), ...(checksum === undefined ? {} : { 'Upload-Checksum': checksum }) }, body });
 
@@ -119,13 +120,12 @@ describe('checksum', () => {
     const create = (body: string, checksum: string) =>
       send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 10, 'Content-Type': OCTETS, 'Upload-Checksum': checksum }, body });
 
-    /** Data files in the upload folder created by `request`, with their sizes. */
+    /** Entries holding bytes (data file, S3 object or multipart upload) created by `request`, with their sizes. */
     async function newFiles(request: () => Promise<TestResponse>): Promise<{ response: TestResponse; sizes: number[] }> {
-      const before = new Set(await readdir(app.uploadDir));
+      const before = new Set(await storedNames(app.app));
       const response = await request();
-      const created = (await readdir(app.uploadDir)).filter((name) => !before.has(name) && !name.includes('.'));
-      const sizes = await Promise.all(created.map(async (name) => (await stat(join(app.uploadDir, name))).size));
-      return { response, sizes };
+      const created = (await storedEntries(app.app)).filter((entry) => !before.has(entry.name) && isDataEntry(entry));
+      return { response, sizes: created.map((entry) => entry.size) };
     }
 
     it.each(ALGORITHMS)('32: %s with a correct digest: 201 with the offset', async (algorithm) => {
@@ -144,11 +144,11 @@ describe('checksum', () => {
     });
 
     it.each(malformed())('32: %s is 400 and nothing is created', async (_name, header) => {
-      const before = await readdir(app.uploadDir);
+      const before = await storedNames(app.app);
       const response = await create('hello', header);
       expect(response.status).toBe(400);
       expect(response.headers.location).toBeUndefined();
-      expect(await readdir(app.uploadDir)).toEqual(before);
+      expect(await storedNames(app.app)).toEqual(before);
     });
 
     function malformed(): [string, string][] {
@@ -210,7 +210,7 @@ describe('checksum', () => {
   describe('checksum disabled', () => {
     let plain: TusApp;
     beforeAll(async () => {
-      plain = await startTusApp({ extensions: ['creation', 'termination'] });
+      plain = await startTusApp({ extensions: ['creation', 'termination'] }, { backend });
     });
     afterAll(async () => {
       await plain?.close();

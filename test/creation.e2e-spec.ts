@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { request as httpRequest } from 'node:http';
-import { copyFile, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
 import { b64, createUpload, head, offsetOf, patchHeaders, send, slowBody, TUS, uploadIdOf, type TestResponse } from './support/http.js';
+import { BACKENDS } from './support/backends.js';
+import { isDataEntry, storedBytesOf, storedEntries, storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
@@ -30,13 +32,14 @@ function sendRawPath(method: string, origin: string, path: string, headers: Reco
 }
 
 /** Checklist 22-28: creating uploads, metadata, Location, creation-defer-length, creation-with-upload; and upload ids. */
-describe('creation', () => {
+describe.each(BACKENDS)('creation on the $name backend', (backend) => {
   const MAX_SIZE = 1000;
   let app: TusApp;
   const finished: string[] = [];
 
   beforeAll(async () => {
-    app = await startTusApp({ maxSize: MAX_SIZE });
+    // downloadUnfinished: the tests read an unfinished upload's bytes through GET.
+    app = await startTusApp({ maxSize: MAX_SIZE, downloadUnfinished: true }, { backend });
     app.app.get(EventEmitter2).on(TusEvent.POST_FINISH, (event: TusPostEvent) => finished.push(event.upload.id));
   });
   afterAll(async () => {
@@ -45,10 +48,10 @@ describe('creation', () => {
 
   const post = (headers: Record<string, string | number>, body?: string | Buffer) => send('POST', app.url, { headers: { ...TUS, ...headers }, body });
   const locationOf = (response: TestResponse): string => new URL(response.headers.location!, app.url).href;
-  const bytesOf = (uploadUrl: string): Promise<Buffer> => readFile(join(app.uploadDir, uploadIdOf(uploadUrl)));
-  const files = () => readdir(app.uploadDir);
+  const bytesOf = (uploadUrl: string): Promise<Buffer> => storedBytesOf(app.app, uploadUrl);
+  const files = () => storedNames(app.app);
 
-  /** `request` is refused with `status` and leaves the upload folder as it was. */
+  /** `request` is refused with `status` and leaves the storage as it was. */
   async function expectRefused(request: () => Promise<TestResponse>, status: number): Promise<TestResponse> {
     const before = await files();
     const response = await request();
@@ -100,7 +103,10 @@ describe('creation', () => {
     let relative: TusApp;
     let trusting: TusApp;
     beforeAll(async () => {
-      [relative, trusting] = await Promise.all([startTusApp({ relativeLocation: true }), startTusApp({ trustForwardedHeaders: true })]);
+      [relative, trusting] = await Promise.all([
+        startTusApp({ relativeLocation: true }, { backend }),
+        startTusApp({ trustForwardedHeaders: true }, { backend }),
+      ]);
     });
     afterAll(async () => {
       await Promise.all([relative?.close(), trusting?.close()]);
@@ -340,11 +346,65 @@ describe('creation', () => {
       const response = await post({ 'Upload-Length': 3, 'Content-Type': OCTETS }, 'hello');
       expect(response.status).toBe(413);
       expect(response.headers.location).toBeUndefined();
-      for (const name of (await files()).filter((file) => !before.has(file) && !file.includes('.'))) {
-        expect((await stat(join(app.uploadDir, name))).size).toBe(0);
+      for (const entry of (await storedEntries(app.app)).filter((entry) => !before.has(entry.name) && isDataEntry(entry))) {
+        expect(entry).toEqual({ name: entry.name, size: 0 });
       }
     });
   });
+
+  describe('ids that are not ours are 404 and change nothing in storage', () => {
+    const paths = [
+      '/files/..%2F..%2Fetc',
+      '/files/..%2F..%2Fetc%2Fpasswd',
+      '/files/a.b',
+      '/files/%2e%2e',
+      '/files/..%2Fsentinel',
+      '/files/%2e%2e%2Fsentinel',
+      '/files/..%5Csentinel',
+      '/files/uploads%2F..%2Fsentinel',
+    ];
+    const requests: [string, Record<string, string | number>][] = [
+      ['HEAD', { ...TUS }],
+      ['PATCH', patchHeaders(0)],
+      ['DELETE', { ...TUS }],
+      ['POST', { ...TUS, 'X-HTTP-Method-Override': 'DELETE' }],
+      ['POST', { ...patchHeaders(0), 'X-HTTP-Method-Override': 'PATCH' }],
+    ];
+
+    it.each(requests)('ids: %s with %j on traversal paths is 404', async (method, headers) => {
+      const before = await storedEntries(app.app);
+      for (const path of paths) {
+        const response = await sendRawPath(method, app.origin, path, headers);
+        expect({ path, status: response.status }).toEqual({ path, status: 404 });
+      }
+      expect(await storedEntries(app.app)).toEqual(before);
+    });
+  });
+});
+
+/** Path traversal on the file backend: ids that are paths reach nothing outside the upload folder. */
+describe('creation on the file backend: upload ids are never paths', () => {
+  let app: TusApp;
+
+  beforeAll(async () => {
+    app = await startTusApp({ maxSize: 1000 });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const post = (headers: Record<string, string | number>, body?: string | Buffer) => send('POST', app.url, { headers: { ...TUS, ...headers }, body });
+  const files = () => readdir(app.uploadDir);
+
+  /** `request` is refused with `status` and leaves the upload folder as it was. */
+  async function expectRefused(request: () => Promise<TestResponse>, status: number): Promise<TestResponse> {
+    const before = await files();
+    const response = await request();
+    expect(response.status).toBe(status);
+    expect(response.headers.location).toBeUndefined();
+    expect(await files()).toEqual(before);
+    return response;
+  }
 
   describe('ids that are not ours are 404 and touch nothing outside the upload folder', () => {
     const sentinel = `sentinel-${process.pid}-${Date.now()}`;

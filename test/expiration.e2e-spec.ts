@@ -3,10 +3,10 @@ import type { INestApplication } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { TusClock, TusModule, type TusModuleOptions } from 'nestjs-tus';
-import { createUpload, head, offsetOf, patchHeaders, send, TUS, uploadIdOf } from './support/http.js';
+import { BACKENDS, type BackendFixture } from './support/backends.js';
+import { createUpload, head, offsetOf, patchHeaders, send, TUS } from './support/http.js';
+import { storedBytesOf } from './support/stored.js';
 import { tempDir } from './support/tus-app.js';
 
 /** A clock the test moves by hand. */
@@ -20,12 +20,19 @@ class ManualClock extends TusClock {
   }
 }
 
-/** The tus module on a real port, with `TusClock` replaced through Nest's testing module. */
-async function startWithClock(options: TusModuleOptions) {
+/**
+ * The tus module on a real port and on `backend`, with `TusClock` replaced through Nest's testing
+ * module. `downloadUnfinished`: the tests read an unfinished upload's bytes through GET.
+ */
+async function startWithClock(options: TusModuleOptions, backend: BackendFixture) {
   const dir = await tempDir();
+  const storage = await backend.create();
   const clock = new ManualClock();
   const moduleRef = await Test.createTestingModule({
-    imports: [EventEmitterModule.forRoot(), TusModule.forRoot({ uploadDir: dir.path, ...options })],
+    imports: [
+      EventEmitterModule.forRoot(),
+      TusModule.forRoot({ uploadDir: dir.path, downloadUnfinished: true, ...storage.options, ...options }),
+    ],
   })
     .overrideProvider(TusClock)
     .useValue(clock)
@@ -34,11 +41,12 @@ async function startWithClock(options: TusModuleOptions) {
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   return {
+    app,
     clock,
     url: `http://127.0.0.1:${port}/files`,
-    uploadDir: dir.path,
     close: async () => {
       await app.close();
+      await storage.cleanup();
       await dir.cleanup();
     },
   };
@@ -48,12 +56,15 @@ const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|
 const LIFETIME = 60;
 
 /** Checklist 29-30: the expiration extension. */
-describe('expiration', () => {
+describe.each(BACKENDS)('expiration on the $name backend', (backend) => {
   let server: Awaited<ReturnType<typeof startWithClock>>;
   let never: Awaited<ReturnType<typeof startWithClock>>;
 
   beforeAll(async () => {
-    [server, never] = await Promise.all([startWithClock({ expirationSeconds: LIFETIME }), startWithClock({ expirationSeconds: null })]);
+    [server, never] = await Promise.all([
+      startWithClock({ expirationSeconds: LIFETIME }, backend),
+      startWithClock({ expirationSeconds: null }, backend),
+    ]);
   });
   afterAll(async () => {
     await Promise.all([server?.close(), never?.close()]);
@@ -61,7 +72,7 @@ describe('expiration', () => {
 
   const patch = (upload: string, offset: number, body: string) => send('PATCH', upload, { headers: patchHeaders(offset), body });
   const expiryFrom = (clock: ManualClock) => new Date(clock.now().getTime() + LIFETIME * 1000).toUTCString();
-  const bytesOf = (upload: string) => readFile(join(server.uploadDir, uploadIdOf(upload)));
+  const bytesOf = (upload: string, state: { expired?: boolean } = {}) => storedBytesOf(server.app, upload, state);
 
   describe('29: Upload-Expires, an IMF-fixdate, on POST and PATCH', () => {
     it('29: POST carries Upload-Expires, now + the lifetime', async () => {
@@ -129,7 +140,7 @@ describe('expiration', () => {
       expect(state.headers['tus-resumable']).toBe('1.0.0');
 
       expect((await patch(upload, 3, 'def')).status).toBe(410);
-      expect((await bytesOf(upload)).toString()).toBe('abc');
+      expect((await bytesOf(upload, { expired: true })).toString()).toBe('abc');
 
       const deleted = await send('DELETE', upload, { headers: { ...TUS } });
       expect(deleted.status).toBe(410);
@@ -141,7 +152,7 @@ describe('expiration', () => {
       server.clock.advance(LIFETIME + 1);
       const response = await send('POST', upload, { headers: { ...patchHeaders(0), 'X-HTTP-Method-Override': 'PATCH' }, body: 'abc' });
       expect(response.status).toBe(410);
-      expect((await bytesOf(upload)).length).toBe(0);
+      expect((await bytesOf(upload, { expired: true })).length).toBe(0);
     });
 
     it('30: a completed upload never expires', async () => {

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdir } from 'node:fs/promises';
+import { BACKENDS } from './support/backends.js';
 import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf } from './support/http.js';
+import { storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 /** Checklist 8-13: what HEAD tells a client about an upload. */
-describe('HEAD', () => {
+describe.each(BACKENDS)('HEAD on the $name backend', (backend) => {
   let app: TusApp;
 
   beforeAll(async () => {
-    app = await startTusApp();
+    app = await startTusApp({}, { backend });
   });
   afterAll(async () => {
     await app?.close();
@@ -164,7 +165,7 @@ describe('HEAD', () => {
       const response = await head(upload);
       expect([404, 410]).toContain(response.status);
       expect(response.headers['upload-offset']).toBeUndefined();
-      expect(await readdir(app.uploadDir)).not.toContain(uploadIdOf(upload));
+      expect((await storedNames(app.app)).filter((name) => name.startsWith(uploadIdOf(upload)))).toEqual([]);
     });
   });
 });

@@ -1,23 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readdir } from 'node:fs/promises';
+import { BACKENDS } from './support/backends.js';
 import { createUpload, head, patchHeaders, send, TUS, uploadIdOf } from './support/http.js';
+import { storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 /** Checklist 34: the termination extension. */
-describe('termination', () => {
+describe.each(BACKENDS)('termination on the $name backend', (backend) => {
   let app: TusApp;
 
   beforeAll(async () => {
-    app = await startTusApp();
+    app = await startTusApp({}, { backend });
   });
   afterAll(async () => {
     await app?.close();
   });
 
   const del = (upload: string) => send('DELETE', upload, { headers: { ...TUS } });
-  const filesOf = async (upload: string) => (await readdir(app.uploadDir)).filter((name) => name.startsWith(uploadIdOf(upload)));
+  /** What the storage holds of an upload: files, objects and multipart uploads named after its id. */
+  const filesOf = async (upload: string) => (await storedNames(app.app)).filter((name) => name.startsWith(uploadIdOf(upload)));
 
   const states: [string, number, string][] = [
     ['a new upload', 10, ''],
@@ -57,11 +59,11 @@ describe('termination', () => {
   });
 
   it('34: DELETE of an unknown upload is 404', async () => {
-    const before = await readdir(app.uploadDir);
+    const before = await storedNames(app.app);
     const response = await del(`${app.url}/no-such-upload`);
     expect(response.status).toBe(404);
     expect(response.headers['tus-resumable']).toBe('1.0.0');
-    expect(await readdir(app.uploadDir)).toEqual(before);
+    expect(await storedNames(app.app)).toEqual(before);
   });
 
   it('34: DELETE removes only the upload it names', async () => {
@@ -103,7 +105,7 @@ describe('termination', () => {
   describe('termination disabled', () => {
     let plain: TusApp;
     beforeAll(async () => {
-      plain = await startTusApp({ extensions: ['creation'] });
+      plain = await startTusApp({ extensions: ['creation'] }, { backend });
     });
     afterAll(async () => {
       await plain?.close();

@@ -117,3 +117,18 @@ export function slowBody(parts: Buffer[], delayMs = 0): Readable {
     })(),
   );
 }
+
+/**
+ * The bytes stored for an upload, read through the module's download route (`GET <upload URL>`,
+ * which needs no `Tus-Resumable`). An unfinished upload's bytes so far are served only by an app
+ * with `downloadUnfinished: true`. Anything but 200 throws.
+ */
+export async function storedBytes(uploadUrl: string): Promise<Buffer> {
+  const response = await send('GET', uploadUrl);
+  if (response.status !== 200) throw new Error(`GET failed: ${response.status} ${response.text}`);
+  const declared = response.headers['content-length'];
+  if (declared !== undefined && Number(declared) !== response.body.length) {
+    throw new Error(`GET served ${response.body.length} bytes of the ${declared} its Content-Length announced`);
+  }
+  return response.body;
+}
