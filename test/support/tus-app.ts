@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { type DynamicModule, type INestApplication, Module, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -19,11 +20,18 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/** The HTTP platforms the module runs on. */
+export type Platform = 'express' | 'fastify';
+
 /** Boots an app made of `imports` (and providers) on a free port. */
-export async function startApp(metadata: ModuleMetadata, path: string = '/files'): Promise<RunningApp> {
+export async function startApp(metadata: ModuleMetadata, path: string = '/files', platform: Platform = 'express'): Promise<RunningApp> {
   @Module(metadata)
   class FixtureModule {}
-  const app = await NestFactory.create(FixtureModule, { logger: ['error', 'warn'] });
+  const options = { logger: ['error', 'warn'] as ('error' | 'warn')[] };
+  const app =
+    platform === 'fastify'
+      ? await NestFactory.create(FixtureModule, new FastifyAdapter(), options)
+      : await NestFactory.create(FixtureModule, options);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
@@ -47,6 +55,7 @@ export async function startTusApp(
     imports?: (DynamicModule | ModuleMetadata['imports'])[];
     /** The storage to run on; the file backend in `uploadDir` by default. */
     backend?: BackendFixture;
+    platform?: Platform;
   } = {},
 ): Promise<RunningApp & { uploadDir: string }> {
   const dir = await tempDir();
@@ -61,6 +70,7 @@ export async function startTusApp(
       providers: extra.providers ?? [],
     },
     options.path,
+    extra.platform,
   );
   return {
     ...running,

@@ -40,6 +40,11 @@ export class ActiveWrites {
     };
   }
 
+  /** Whether a request of this process is streaming into `id` (a synchronous check before {@link stopIfStalled}). */
+  isWriting(id: string): boolean {
+    return this.writes.has(id);
+  }
+
   /**
    * Stops the write of `id` when its body has been silent for a while, and waits (at most
    * `waitMs`) for it to have saved what it received. Resolves to whether a write was stopped.

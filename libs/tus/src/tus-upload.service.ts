@@ -16,7 +16,7 @@ import {
 import { TusEvent } from './events/tus.events.js';
 import { TusEventsEmitter } from './events/tus-events.emitter.js';
 import { ByteMeter } from './byte-meter.transform.js';
-import { checksumVerifierOf } from './checksum/checksum.interceptor.js';
+import { checksumVerifierOf } from './checksum/checksum-request.js';
 import { assertBodyUnread, hasBody } from './http/request-body.js';
 import { header } from './http/raw-request.js';
 import { assertValidMetadata, parseMetadata, stringifyMetadata } from './protocol/metadata.js';
@@ -97,18 +97,26 @@ export class TusUploadService {
     const preview = previewOf(newUpload);
     await this.authorize(request, 'create', preview);
     await this.events.emitPre(TusEvent.PRE_CREATE, preview, request);
-    const upload = await this.backend.create(newUpload);
-    this.events.emitPost(TusEvent.POST_CREATE, upload);
-
-    if (length !== 0 && !withBody) return upload;
-    try {
-      return await this.append(upload.id, request, { offset: 0, body: withBody });
-    } catch (error) {
-      // The client never learns the URL of an upload whose creation failed (a vetoed finish, a
-      // rejected or cut-off first chunk): it must not linger half-created.
-      await this.backend.remove(upload).catch(() => undefined);
-      throw error;
+    if (length !== 0 && !withBody) {
+      const upload = await this.backend.create(newUpload);
+      this.events.emitPost(TusEvent.POST_CREATE, upload);
+      return upload;
     }
+    // A first chunk (or an empty upload, complete at once): the lock is taken before the upload
+    // exists and held until its first chunk is stored, so no one can move it in between and the
+    // state just created needs no re-reading.
+    return this.withLock(newUpload.id, async () => {
+      const upload = await this.backend.create(newUpload);
+      this.events.emitPost(TusEvent.POST_CREATE, upload);
+      try {
+        return await this.appendLocked(upload, request, { offset: 0, body: withBody });
+      } catch (error) {
+        // The client never learns the URL of an upload whose creation failed (a vetoed finish, a
+        // rejected or cut-off first chunk): it must not linger half-created.
+        await this.backend.remove(upload).catch(() => undefined);
+        throw error;
+      }
+    });
   }
 
   /** PATCH: checks the request against the upload under its lock, then streams the body to storage. */
@@ -124,7 +132,7 @@ export class TusUploadService {
   async head(id: string, request: IncomingMessage): Promise<UploadInfo> {
     // A client resuming after a lost connection asks first: answer with what its stalled old
     // request had received, not with the offset before it.
-    await this.activeWrites.stopIfStalled(id, TAKEOVER_WAIT_MS);
+    if (this.activeWrites.isWriting(id)) await this.activeWrites.stopIfStalled(id, TAKEOVER_WAIT_MS);
     const upload = await this.getLive(id);
     await this.authorize(request, 'read', upload);
     return upload;
@@ -252,18 +260,20 @@ export class TusUploadService {
 
   /** Appends a request's body (or nothing) at `offset` under the upload's lock. */
   private async append(id: string, request: IncomingMessage, options: { offset: number; body: boolean }): Promise<UploadInfo> {
-    return this.withLock(id, async () => {
-      // Re-read under the lock: another request (or process) may have moved the upload on.
-      const upload = await this.getLive(id);
-      if (upload.concat?.type === 'final') throw new ForbiddenUploadError('A final upload cannot be patched');
-      if (options.offset !== upload.offset) {
-        throw new OffsetMismatchError(`Upload-Offset ${options.offset} does not match the upload's offset ${upload.offset}`);
-      }
-      const changes = await this.changesFor(upload, request);
-      const length = changes.length ?? upload.length;
-      const limit = length ?? (await this.config.maxSize(request));
-      return this.store(upload, request, options.body, changes, limit - upload.offset);
-    });
+    // Re-read under the lock: another request (or process) may have moved the upload on.
+    return this.withLock(id, async () => this.appendLocked(await this.getLive(id), request, options));
+  }
+
+  /** {@link append} once the lock is held and `upload` is its current state. */
+  private async appendLocked(upload: UploadInfo, request: IncomingMessage, options: { offset: number; body: boolean }): Promise<UploadInfo> {
+    if (upload.concat?.type === 'final') throw new ForbiddenUploadError('A final upload cannot be patched');
+    if (options.offset !== upload.offset) {
+      throw new OffsetMismatchError(`Upload-Offset ${options.offset} does not match the upload's offset ${upload.offset}`);
+    }
+    const changes = await this.changesFor(upload, request);
+    const length = changes.length ?? upload.length;
+    const limit = length ?? (await this.config.maxSize(request));
+    return this.store(upload, request, options.body, changes, limit - upload.offset);
   }
 
   /** The state a PATCH changes besides the bytes: a deferred length declared now, the renewed expiry. */
@@ -300,7 +310,7 @@ export class TusUploadService {
     const progress = this.events.progress(upload, this.config.postReceiveIntervalMs);
     const meter = new ByteMeter(maxBytes, 'The chunk goes past Upload-Length', progress && ((bytes) => progress(upload.offset + bytes)));
     const chunk: ChunkSource = {
-      stream: body ? request : Readable.from([]),
+      stream: body ? bodyOf(request) : Readable.from([]),
       stages: verifier ? [meter, verifier.stage] : [meter],
       keepOnInterrupt: verifier === undefined,
       verify: async (newOffset) => {
@@ -342,9 +352,19 @@ export class TusUploadService {
   }
 
   /** Applies the `authorize` option; an app's own calls (request null) are trusted. */
-  private async authorize(request: IncomingMessage | null, intent: TusIntent, upload: UploadInfo): Promise<void> {
-    if (request === null || this.config.authorize === undefined) return;
-    if (!(await this.config.authorize(request, intent, upload))) throw new ForbiddenUploadError(`Not allowed to ${intent} this upload`);
+  private authorize(request: IncomingMessage | null, intent: TusIntent, upload: UploadInfo): Promise<void> | undefined {
+    // Without the option nothing to wait for, not even a promise.
+    if (request === null || this.config.authorize === undefined) return undefined;
+    return this.checkAuthorized(this.config.authorize, request, intent, upload);
+  }
+
+  private async checkAuthorized(
+    authorize: NonNullable<TusConfig['authorize']>,
+    request: IncomingMessage,
+    intent: TusIntent,
+    upload: UploadInfo,
+  ): Promise<void> {
+    if (!(await authorize(request, intent, upload))) throw new ForbiddenUploadError(`Not allowed to ${intent} this upload`);
   }
 
   private async withLock<T>(id: string, work: () => Promise<T>): Promise<T> {
@@ -387,3 +407,13 @@ function previewOf(upload: NewUpload): UploadInfo {
 
 /** How long a HEAD waits for a stalled request it stopped to save its bytes. */
 const TAKEOVER_WAIT_MS = 2_000;
+
+/**
+ * The request body as a backend reads it. A backend's pipeline destroys its source when a stage
+ * fails (413 past the length), and destroying a request whose body is still arriving destroys its
+ * socket: the client would never see the 413. This view stops reading instead, and the error
+ * response closes the connection.
+ */
+function bodyOf(request: IncomingMessage): Readable {
+  return Readable.from(request.iterator({ destroyOnReturn: false }), { objectMode: false });
+}

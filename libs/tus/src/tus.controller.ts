@@ -81,9 +81,10 @@ export class TusController {
   @Post(':id')
   @UseInterceptors(ChecksumInterceptor)
   async override(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
-    switch (parseMethodOverride(header(rawRequest(request), 'x-http-method-override'))) {
+    const raw = rawRequest(request);
+    switch (parseMethodOverride(header(raw, 'x-http-method-override'))) {
       case 'PATCH':
-        return this.patch(id, request, response);
+        return this.append(id, raw, response);
       case 'HEAD':
         return this.head(id, request, response);
       case 'DELETE':
@@ -105,7 +106,10 @@ export class TusController {
   @Patch(':id')
   @UseInterceptors(ChecksumInterceptor)
   async patch(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
-    const raw = rawRequest(request);
+    return this.append(id, rawRequest(request), response);
+  }
+
+  private async append(id: string, raw: IncomingMessage, response: unknown): Promise<void> {
     const upload = await this.uploads.patch(id, raw);
     this.responder.send(raw, response, 204, { 'Upload-Offset': upload.offset, ...expiryHeader(upload) });
   }

@@ -1,4 +1,4 @@
-import { Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { ConfigurableTusModule, TUS_MODULE_OPTIONS, TUS_PATH } from './tus.module-definition.js';
@@ -11,6 +11,7 @@ import { TusResponder } from './http/tus-responder.js';
 import { TusRouteGuards } from './http/tus-route.guards.js';
 import { TusCleanupService } from './tus-cleanup.service.js';
 import { ActiveWrites } from './active-writes.js';
+import { registerFastifyChunkParser } from './http/fastify-body.js';
 import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
 
 /**
@@ -43,9 +44,13 @@ import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
   ],
   exports: [TusStorageService, TusStorageBackend],
 })
-export class TusModule extends ConfigurableTusModule implements OnApplicationBootstrap {
+export class TusModule extends ConfigurableTusModule implements OnModuleInit, OnApplicationBootstrap {
   constructor(private readonly adapterHost: HttpAdapterHost) {
     super();
+  }
+
+  onModuleInit(): void {
+    registerFastifyChunkParser(this.adapterHost?.httpAdapter);
   }
 
   /**

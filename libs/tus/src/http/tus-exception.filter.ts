@@ -1,8 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { TUS_VERSION } from '../tus.constants.js';
 import { TusError } from '../tus.errors.js';
+import { RequestSupersededError } from '../active-writes.js';
+import { BodyIdleTimeoutError } from './idle-timeout.js';
 import { rawRequest } from './raw-request.js';
-import { TusResponder } from './tus-responder.js';
+import { TusResponder, type TusHeaders } from './tus-responder.js';
 
 /**
  * The one place where errors become responses: a {@link TusError} answers its spec status, an
@@ -19,13 +21,15 @@ export class TusExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<{ headersSent?: boolean; sent?: boolean }>();
     const request = rawRequest(http.getRequest());
-    // The client went away mid-body (or its stalled request was ended): its bytes are saved and
-    // there is no one to answer. Not an error of the server's.
-    if (request.destroyed) return;
+    // The client went away: there is no one to answer. (The socket tells, not the request: a
+    // request whose body was read to the end is destroyed too, and still awaits its answer.)
+    if (request.socket?.destroyed === true) return;
     const { status, message } = describe(exception);
     if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (response.headersSent || response.sent) return;
-    const headers = status === 412 ? { 'Tus-Version': TUS_VERSION } : {};
+    const headers: TusHeaders = status === 412 ? { 'Tus-Version': TUS_VERSION } : {};
+    // A body left unread is not worth reading to its end (it may be gigabytes): close instead.
+    if (!request.complete) headers.Connection = 'close';
     this.responder.send(request, response, status, headers, `${message.replace(/[\r\n]+/g, ' ')}\n`);
   }
 }
@@ -37,5 +41,14 @@ function describe(exception: unknown): { status: number; message: string } {
     const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
     return { status: exception.getStatus(), message: Array.isArray(message) ? message.join('; ') : String(message) };
   }
+  // A body cut off in transit (lost connection, idle timeout, a newer request took over): the
+  // bytes that arrived are saved; not a fault of the server's, so nothing to log.
+  if (isInterruption(exception)) return { status: 400, message: 'Request body interrupted' };
   return { status: 500, message: 'Internal server error' };
+}
+
+function isInterruption(exception: unknown): boolean {
+  if (exception instanceof BodyIdleTimeoutError || exception instanceof RequestSupersededError) return true;
+  const code = (exception as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (exception as Error | undefined)?.message === 'aborted';
 }

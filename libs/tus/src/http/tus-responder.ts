@@ -1,6 +1,6 @@
 import { Inject, Injectable, StreamableFile } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { TUS_CONFIG, type TusConfig } from '../tus.config.js';
 import { TUS_VERSION } from '../tus.constants.js';
@@ -23,9 +23,23 @@ export class TusResponder {
     @Inject(TUS_CONFIG) private readonly config: TusConfig,
   ) {}
 
+  /** Whether the app runs on Express (known once the first response is sent). */
+  private express: boolean | undefined;
+
   /** A protocol response; `body` is a one-line plain-text reason. */
   send(request: IncomingMessage, response: unknown, status: number, headers: TusHeaders, body?: string): void {
     const versioned = request.method !== 'OPTIONS';
+    if (body === undefined && this.isExpress(response)) {
+      // Most answers: headers and no body, on Express, whose `res.set()` and `res.send()` do
+      // nothing for them that Node's own calls do not (no body: no ETag, type or length to
+      // work out). Fastify and error bodies go through the adapter.
+      response.statusCode = status;
+      if (versioned) response.setHeader('Tus-Resumable', TUS_VERSION);
+      response.setHeader('Cache-Control', 'no-store');
+      this.setRawHeaders(request, response, headers);
+      response.end();
+      return;
+    }
     this.setHeaders(request, response, {
       'Tus-Resumable': versioned ? TUS_VERSION : undefined,
       'Cache-Control': 'no-store',
@@ -39,6 +53,26 @@ export class TusResponder {
   stream(request: IncomingMessage, response: unknown, status: number, headers: TusHeaders, body: Readable): void {
     this.setHeaders(request, response, headers);
     this.adapterHost.httpAdapter.reply(response, new StreamableFile(body), status);
+  }
+
+  private isExpress(response: unknown): response is ServerResponse {
+    this.express ??= this.adapterHost.httpAdapter?.getType() === 'express';
+    return this.express && response instanceof ServerResponse;
+  }
+
+  private setRawHeaders(request: IncomingMessage, response: ServerResponse, headers: TusHeaders): void {
+    for (const name in headers) {
+      const value = headers[name];
+      if (value !== undefined) response.setHeader(name, String(value));
+    }
+    const { cors } = this.config;
+    if (cors === undefined) return;
+    const preflight = request.method === 'OPTIONS' && header(request, 'access-control-request-method') !== undefined;
+    const extra = corsHeaders(cors, header(request, 'origin'), preflight);
+    for (const name in extra) {
+      const value = extra[name];
+      if (value !== undefined) response.setHeader(name, String(value));
+    }
   }
 
   private setHeaders(request: IncomingMessage, response: unknown, headers: TusHeaders): void {

@@ -25,8 +25,13 @@ export class TusRouteGuards implements CanActivate, OnModuleInit {
     );
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    // Synchronous when there is nothing to run: Nest then awaits nothing for this guard.
     if (this.guards.length === 0 || rawRequest(context.switchToHttp().getRequest()).method === 'OPTIONS') return true;
+    return this.runGuards(context);
+  }
+
+  private async runGuards(context: ExecutionContext): Promise<boolean> {
     for (const guard of this.guards) {
       const verdict = guard.canActivate(context);
       const allowed = isObservable(verdict) ? await lastValueFrom(verdict) : await verdict;

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { link, open, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { link, open, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UploadLockedError } from '../tus.errors.js';
 
@@ -12,6 +14,12 @@ export interface FileLockOptions {
   staleMs: number;
   /** Called while the lock is held, when another process asks for it (`<lock>.release` appears). */
   onReleaseRequested?: () => void;
+  /**
+   * This process's owner file in the lock's folder: the lock is then a hard link to it, which
+   * creates no file. Without it (or where the file system has no hard links) the lock is a file
+   * of its own, created with O_EXCL.
+   */
+  owner?: LockOwnerFile;
 }
 
 /** How often a waiter renews its request, and a holder looks for one. */
@@ -24,18 +32,164 @@ interface LockOwner {
 }
 
 const HOST = hostname();
+const PROCESS_TOKEN = randomBytes(6).toString('hex');
+let sequence = 0;
 
 /**
- * An exclusive lock between processes that share a folder, as a file created with O_EXCL. The
- * holder touches the file while it holds it; a lock left by a dead process (same host: its pid is
- * gone; any host: its file went stale) is taken over. Returns the release function.
+ * A name part no other process sharing the folder (on any host) and no other call in this one
+ * produces: a random token drawn once per process and a counter, without a random draw per call.
+ */
+export function uniqueSuffix(): string {
+  sequence = (sequence + 1) % Number.MAX_SAFE_INTEGER;
+  return `${PROCESS_TOKEN}${sequence.toString(36)}`;
+}
+
+/** Owner files start with this; the rest is the process's token. */
+const OWNER_PREFIX = '.tus-lock-owner-';
+
+/**
+ * One file per process and folder that says who holds the locks linked to it (the same JSON a lock
+ * file of its own holds). Locks are hard links to it: taking one is a `link()` and releasing it an
+ * `unlink()`, where a lock file of its own costs a file creation, a write and a close (and file
+ * systems pay for creating and deleting inodes at a high rate). The holder's heartbeat touches this
+ * one file while it holds any lock, which keeps all of them fresh: every link shares its mtime.
+ */
+export class LockOwnerFile {
+  readonly path: string;
+  private readonly content: string;
+  private created: Promise<void> | undefined;
+  /** False once `link()` failed for want of hard links: locks are then files of their own. */
+  linkable = true;
+  private holds = 0;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private touchedAt = 0;
+
+  constructor(
+    directory: string,
+    private readonly staleMs: number,
+  ) {
+    this.path = join(directory, `${OWNER_PREFIX}${PROCESS_TOKEN}`);
+    this.content = JSON.stringify({ pid: process.pid, host: HOST, token: PROCESS_TOKEN } satisfies LockOwner);
+  }
+
+  /** Writes the file (once; again after it was removed). */
+  async create(): Promise<void> {
+    this.created ??= this.write().catch((error: unknown) => {
+      this.created = undefined;
+      throw error;
+    });
+    return this.created;
+  }
+
+  /** Links `path` to this file: true when the lock is taken, false when someone holds it. */
+  async link(path: string): Promise<boolean> {
+    await this.create();
+    // Fresh before it is linked: a judge reads the lock's mtime, which is this file's.
+    if (this.holds === 0 && Date.now() - this.touchedAt > this.staleMs / 3) await this.touch();
+    try {
+      await link(this.path, path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code === 'ENOENT') {
+        // The owner file was removed under us (a wiped folder): write it again and retry once.
+        this.created = undefined;
+        await this.create();
+        try {
+          await link(this.path, path);
+        } catch (again) {
+          if ((again as NodeJS.ErrnoException).code === 'EEXIST') return false;
+          throw again;
+        }
+      } else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EMLINK' || code === 'EXDEV') {
+        this.linkable = false;
+        throw new LinkUnsupportedError();
+      } else {
+        throw error;
+      }
+    }
+    if (++this.holds === 1) {
+      this.heartbeat = setInterval(() => void this.touch(), Math.max(this.staleMs / 3, 50));
+      this.heartbeat.unref();
+    }
+    return true;
+  }
+
+  /** Releases a lock taken with {@link link}. */
+  async unlink(path: string): Promise<void> {
+    if (--this.holds === 0) clearInterval(this.heartbeat);
+    await unlink(path).catch(() => undefined);
+  }
+
+  private async touch(): Promise<void> {
+    const now = new Date();
+    this.touchedAt = now.getTime();
+    await utimes(this.path, now, now).catch(() => undefined);
+  }
+
+  private async write(): Promise<void> {
+    await writeFile(this.path, this.content);
+    this.touchedAt = Date.now();
+    ownerFiles.add(this.path);
+    registerExitCleanup();
+  }
+
+  /** Removes the owner files of processes of this host that died without removing theirs. */
+  async removeAbandoned(): Promise<void> {
+    const directory = dirname(this.path);
+    for (const name of await readdir(directory)) {
+      if (!name.startsWith(OWNER_PREFIX) || name === basename(this.path)) continue;
+      const path = join(directory, name);
+      const owner = parseOwner(await readFile(path, 'utf8').catch(() => ''));
+      if (owner.host === HOST && typeof owner.pid === 'number' && !isAlive(owner.pid)) await unlink(path).catch(() => undefined);
+    }
+  }
+}
+
+class LinkUnsupportedError extends Error {}
+
+/** Owner files of this process, removed when it exits (a crashed one's go at the next start on its host). */
+const ownerFiles = new Set<string>();
+let exitCleanupRegistered = false;
+
+function registerExitCleanup(): void {
+  if (exitCleanupRegistered) return;
+  exitCleanupRegistered = true;
+  process.once('exit', () => {
+    for (const path of ownerFiles) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // Already gone with its folder.
+      }
+    }
+  });
+}
+
+/**
+ * An exclusive lock between processes that share a folder: a hard link to the process's
+ * {@link LockOwnerFile} (or a file created with O_EXCL), which fails when the path exists. The
+ * holder keeps the file's mtime fresh while it holds it; a lock left by a dead process (same host:
+ * its pid is gone; any host: its file went stale) is taken over. Returns the release function.
  */
 export async function acquireFileLock(path: string, options: FileLockOptions): Promise<() => Promise<void>> {
-  const owner: LockOwner = { pid: process.pid, host: HOST, token: randomBytes(8).toString('hex') };
+  let { owner } = options;
+  let ownToken = '';
   const deadline = Date.now() + options.timeoutMs;
   const releaseRequest = `${path}.release`;
   for (let attempt = 0; ; attempt++) {
-    if (await tryCreate(path, owner)) break;
+    if (owner?.linkable) {
+      try {
+        if (await owner.link(path)) break;
+      } catch (error) {
+        if (!(error instanceof LinkUnsupportedError)) throw error;
+      }
+    }
+    if (!owner?.linkable) {
+      owner = undefined;
+      ownToken ||= uniqueSuffix();
+      if (await tryCreate(path, { pid: process.pid, host: HOST, token: ownToken })) break;
+    }
     if (await takeOverIfAbandoned(path, options.staleMs)) continue;
     if (Date.now() >= deadline) throw new UploadLockedError();
     // Ask the holder to let go: it does when its request has stalled (a client that lost its
@@ -44,37 +198,51 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
     // Short at first (a PATCH releases within milliseconds of its body's end), then backing off.
     await sleep(Math.min(5 * 2 ** attempt, RELEASE_POLL_MS));
   }
-  const heartbeat = setInterval(() => {
-    const now = new Date();
-    utimes(path, now, now).catch(() => undefined);
-  }, Math.max(options.staleMs / 3, 50));
-  heartbeat.unref();
+  // One timer, started only for holds that outlast a poll interval: a short request pays for none.
   const { onReleaseRequested } = options;
-  const listener =
-    onReleaseRequested &&
-    setInterval(() => {
-      unlink(releaseRequest).then(onReleaseRequested, () => undefined);
-    }, RELEASE_POLL_MS);
-  listener?.unref();
+  let lastTouch = Date.now();
+  const touchEvery = Math.max(options.staleMs / 3, 50);
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    if (onReleaseRequested) unlink(releaseRequest).then(onReleaseRequested, () => undefined);
+    // A lock of its own has its own heartbeat; a link is kept fresh by its owner file's.
+    if (owner === undefined && Date.now() - lastTouch >= touchEvery) {
+      lastTouch = Date.now();
+      const now = new Date();
+      utimes(path, now, now).catch(() => undefined);
+    }
+    timer = setTimeout(tick, onReleaseRequested ? RELEASE_POLL_MS : touchEvery);
+    timer.unref();
+  };
+  if (onReleaseRequested || owner === undefined) {
+    timer = setTimeout(tick, onReleaseRequested ? RELEASE_POLL_MS : touchEvery);
+    timer.unref();
+  }
+  const held = owner;
   return async () => {
-    clearInterval(heartbeat);
-    clearInterval(listener);
-    await unlink(path).catch(() => undefined);
+    clearTimeout(timer);
+    if (held) await held.unlink(path);
+    else await unlink(path).catch(() => undefined);
   };
 }
 
 async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
   try {
-    const handle = await open(path, 'wx');
-    try {
-      await handle.writeFile(JSON.stringify(owner));
-    } finally {
-      await handle.close();
-    }
+    // One call: open with O_EXCL, write, close.
+    await writeFile(path, JSON.stringify(owner), { flag: 'wx' });
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  }
+}
+
+function parseOwner(content: string): Partial<LockOwner> {
+  try {
+    return JSON.parse(content) as LockOwner;
+  } catch {
+    // A holder that died between creating and writing the file leaves it empty: staleness decides.
+    return {};
   }
 }
 
@@ -86,17 +254,12 @@ async function takeOverIfAbandoned(path: string, staleMs: number): Promise<boole
   } catch {
     return true; // released between our attempts: try again at once
   }
-  let holder: Partial<LockOwner> = {};
-  try {
-    holder = JSON.parse(content) as LockOwner;
-  } catch {
-    // A holder that died between creating and writing the file leaves it empty: staleness decides.
-  }
+  const holder = parseOwner(content);
   const deadProcess = holder.host === HOST && typeof holder.pid === 'number' && !isAlive(holder.pid);
   if (!deadProcess && Date.now() - mtimeMs < staleMs) return false;
   // Move the abandoned file aside rather than unlinking it: of two processes taking over, only
   // one rename succeeds, and if what was moved is not what was judged abandoned, it is put back.
-  const aside = `${path}.${randomBytes(6).toString('hex')}.stale`;
+  const aside = `${path}.${uniqueSuffix()}.stale`;
   try {
     await rename(path, aside);
   } catch {

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -11,7 +10,7 @@ import { isValidUploadId } from '../protocol/upload-id.js';
 import type { NewUpload, UploadInfo } from '../upload-info.js';
 import { keepsBytesAfter } from './chunk-outcome.js';
 import { pumpChunk } from './chunk-pump.js';
-import { acquireFileLock } from './file-lock.js';
+import { acquireFileLock, LockOwnerFile, uniqueSuffix } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from './tus-storage-backend.interface.js';
 import { decodeUploadInfo, encodeUploadInfo, type StoredUploadInfo } from './upload-info.codec.js';
@@ -36,7 +35,8 @@ export interface FileStorageOptions {
 
 /**
  * Stores each upload as three files in one folder: `<id>` (the bytes), `<id>.info` (the state, as
- * JSON, replaced atomically by rename) and `<id>.lock` (held while a request writes). Safe for
+ * JSON, replaced atomically by rename) and `<id>.lock` (held while a request writes: a hard link to
+ * the process's `.tus-lock-owner-<token>` file, which says who holds it). Safe for
  * several processes sharing the folder: writers are serialised by the lock file, readers see
  * either the old or the new `.info`, and the offset in `.info` is the truth: bytes past it (a
  * crash mid-write) are cut off before the next write.
@@ -49,36 +49,55 @@ export class FileStorageBackend implements TusStorageBackend {
   private readonly lockTimeoutMs: number;
   private readonly lockStaleMs: number;
   private readonly localLocks = new KeyedMutex();
+  private readonly lockOwner: LockOwnerFile;
+  /** Data files created under a lock this process holds, open for their first chunk. */
+  private readonly fresh = new Map<string, FileHandle>();
 
   constructor(options: FileStorageOptions) {
     this.directory = resolve(options.directory);
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
     this.lockStaleMs = options.lockStaleMs ?? 30_000;
+    this.lockOwner = new LockOwnerFile(this.directory, this.lockStaleMs);
   }
 
   async init(): Promise<void> {
     await mkdir(this.directory, { recursive: true });
+    await this.lockOwner.create();
+    await this.lockOwner.removeAbandoned().catch(() => undefined);
   }
 
   async create(upload: NewUpload): Promise<UploadInfo> {
     const path = this.dataPath(upload.id);
+    let handle: FileHandle;
     try {
-      await (await open(path, 'wx')).close();
+      handle = await open(path, 'wx');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new InvalidRequestError(`Upload ${upload.id} already exists`);
       }
       throw error;
     }
-    const info: UploadInfo = { ...upload, offset: 0, completedAt: null, storage: { type: 'file', path } };
-    await this.saveInfo(info);
-    return info;
+    try {
+      const info: UploadInfo = { ...upload, offset: 0, completedAt: null, storage: { type: 'file', path } };
+      await this.saveInfo(info);
+      // Created under this process's lock (creation-with-upload): the first chunk goes straight
+      // into this descriptor, on a file known to be empty. Closed by write(), remove() or release.
+      if (this.localLocks.isLocked(upload.id) && !this.fresh.has(upload.id)) {
+        this.fresh.set(upload.id, handle);
+      } else {
+        await handle.close();
+      }
+      return info;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw error;
+    }
   }
 
   async get(id: string): Promise<UploadInfo> {
     let text: string;
     try {
-      text = await readFile(this.infoPath(id), 'utf8');
+      text = await readSmallFile(this.infoPath(id));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
       throw error;
@@ -94,8 +113,10 @@ export class FileStorageBackend implements TusStorageBackend {
         timeoutMs: Math.max(this.lockTimeoutMs - (Date.now() - started), 0),
         staleMs: this.lockStaleMs,
         onReleaseRequested,
+        owner: this.lockOwner,
       });
       return async () => {
+        await this.closeFresh(id);
         await releaseFile();
         releaseLocal();
       };
@@ -113,11 +134,26 @@ export class FileStorageBackend implements TusStorageBackend {
 
   async write(upload: UploadInfo, chunk: ChunkSource, changes: UploadChanges = {}): Promise<UploadInfo> {
     const path = this.dataPath(upload.id);
+    const fresh = upload.offset === 0 ? this.takeFresh(upload.id) : undefined;
     // The offset in .info is the truth: bytes past it were written by a process that crashed
-    // before recording them, and must not survive behind a shorter chunk.
-    if ((await stat(path)).size > upload.offset) await truncate(path, upload.offset);
-    const sink = createWriteStream(path, { flags: 'r+', start: upload.offset, highWaterMark: 1 << 20 });
-    let failure = await pumpChunk(chunk, sink);
+    // before recording them, and must not survive behind a shorter chunk. (A file this process
+    // just created under the lock it still holds is empty.)
+    if (fresh === undefined && (await stat(path)).size > upload.offset) await truncate(path, upload.offset);
+    // The fresh descriptor goes in as a number and is closed here: a stream that owns a FileHandle
+    // ends itself again when the handle closes, which costs an error object per request.
+    const sink = createWriteStream(path, {
+      fd: fresh?.fd,
+      autoClose: fresh === undefined,
+      flags: 'r+',
+      start: upload.offset,
+      highWaterMark: 1 << 20,
+    });
+    let failure: unknown;
+    try {
+      failure = await pumpChunk(chunk, sink);
+    } finally {
+      await fresh?.close();
+    }
     const stored = sink.bytesWritten;
     let kept = failure === undefined || keepsBytesAfter(failure, chunk) ? stored : 0;
     if (failure === undefined) {
@@ -166,6 +202,7 @@ export class FileStorageBackend implements TusStorageBackend {
   }
 
   async remove(upload: UploadInfo): Promise<void> {
+    await this.closeFresh(upload.id);
     // .info first: once it is gone the upload is unknown, whatever happens to the data file.
     await unlink(this.infoPath(upload.id)).catch(ignoreMissing);
     await unlink(this.dataPath(upload.id)).catch(ignoreMissing);
@@ -188,9 +225,20 @@ export class FileStorageBackend implements TusStorageBackend {
     }
   }
 
+  private takeFresh(id: string): FileHandle | undefined {
+    const handle = this.fresh.get(id);
+    this.fresh.delete(id);
+    return handle;
+  }
+
+  private async closeFresh(id: string): Promise<void> {
+    await this.takeFresh(id)?.close().catch(() => undefined);
+  }
+
   private async saveInfo(upload: UploadInfo): Promise<void> {
     const target = this.infoPath(upload.id);
-    const temporary = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+    // Unique among processes sharing the folder (a random prefix per process) and within this one.
+    const temporary = `${target}.${uniqueSuffix()}.tmp`;
     await writeFile(temporary, JSON.stringify(encodeUploadInfo(upload)));
     await rename(temporary, target);
   }
@@ -205,6 +253,34 @@ export class FileStorageBackend implements TusStorageBackend {
 
   private lockPath(id: string): string {
     return join(this.directory, `${id}.lock`);
+  }
+}
+
+/** An `.info` fits in one read of this size, nearly always (a long `Upload-Metadata` may not). */
+const INFO_READ_SIZE = 16 * 1024;
+
+/** `readFile` in three system calls (open, read, close) rather than four: no `fstat` for the size. */
+async function readSmallFile(path: string): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    let buffer = Buffer.allocUnsafe(INFO_READ_SIZE);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length < buffer.length) {
+        // A short read of a regular file is its end, unless the file grew meanwhile (it cannot:
+        // `.info` is replaced whole by rename, never written in place).
+        break;
+      }
+      const larger = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(larger, 0, 0, length);
+      buffer = larger;
+    }
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    await handle.close();
   }
 }
 

@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { b64, createUpload, patchHeaders, send, sendInterruptedPatch, TUS } from './support/http.js';
+import { startTusApp, type Platform, type RunningApp } from './support/tus-app.js';
+import { runUpload } from './support/tus-client.js';
+
+const sha1 = (bytes: Buffer | string) => createHash('sha1').update(bytes).digest('base64');
+const offsetOf = async (url: string) => (await send('HEAD', url, { headers: TUS })).headers['upload-offset'];
+
+describe.each<Platform>(['express', 'fastify'])('the module on Nest %s', (platform) => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startTusApp({ maxSize: 64 * 1024 * 1024 }, { platform });
+  });
+  afterAll(() => app.close());
+
+  it('answers OPTIONS with the capabilities', async () => {
+    const response = await send('OPTIONS', app.url);
+    expect(response.status).toBe(204);
+    expect(response.headers['tus-version']).toBe('1.0.0');
+    expect(response.headers['tus-max-size']).toBe(String(64 * 1024 * 1024));
+    expect(response.headers['tus-resumable']).toBeUndefined();
+  });
+
+  it('creates with an upload, streams chunked and sized PATCHes, and reports the state on HEAD', async () => {
+    const created = await send('POST', app.url, {
+      headers: { ...TUS, 'Upload-Length': 12, 'Upload-Metadata': `filename ${b64('a.txt')}`, 'Content-Type': 'application/offset+octet-stream' },
+      body: 'abcd',
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers['upload-offset']).toBe('4');
+    const url = new URL(created.headers.location!, app.url).href;
+    const chunked = await send('PATCH', url, { headers: patchHeaders(4), body: Readable.from([Buffer.from('efgh')]) });
+    expect(chunked.status).toBe(204);
+    expect(chunked.headers['upload-offset']).toBe('8');
+    const head = await send('HEAD', url, { headers: TUS });
+    expect(head.headers).toMatchObject({ 'upload-offset': '8', 'upload-length': '12', 'upload-metadata': `filename ${b64('a.txt')}`, 'cache-control': 'no-store' });
+    await send('PATCH', url, { headers: patchHeaders(8), body: 'ijkl' });
+    const download = await send('GET', url, { headers: { Range: 'bytes=2-5' } });
+    expect(download.status).toBe(206);
+    expect(download.text).toBe('cdef');
+  });
+
+  it('answers errors with the spec status, a plain-text reason and Tus-Resumable', async () => {
+    const noVersion = await send('POST', app.url, { headers: { 'Upload-Length': 1 } });
+    expect(noVersion.status).toBe(412);
+    expect(noVersion.headers['tus-version']).toBe('1.0.0');
+    const missing = await send('PATCH', `${app.url}/unknown`, { headers: patchHeaders(0), body: 'x' });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['tus-resumable']).toBe('1.0.0');
+    expect(missing.headers['content-type']).toMatch(/^text\/plain/);
+    expect(missing.text).toBe('Upload not found\n');
+    const url = await createUpload(app.url, { 'Upload-Length': 3 });
+    const wrongType = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Content-Type': 'text/plain' }, body: 'abc' });
+    expect(wrongType.status).toBe(415);
+  });
+
+  it('discards a chunk whose checksum does not match (460)', async () => {
+    const url = await createUpload(app.url, { 'Upload-Length': 3 });
+    const bad = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Upload-Checksum': `sha1 ${sha1('xyz')}` }, body: 'abc' });
+    expect(bad.status).toBe(460);
+    expect(await offsetOf(url)).toBe('0');
+    const good = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Upload-Checksum': `sha1 ${sha1('abc')}` }, body: 'abc' });
+    expect(good.status).toBe(204);
+  });
+
+  it('keeps the bytes of an interrupted body', async () => {
+    const url = await createUpload(app.url, { 'Upload-Length': 100_000 });
+    await sendInterruptedPatch(url, 0, Buffer.alloc(30_000, 1), 100_000);
+    for (let i = 0; i < 50 && (await offsetOf(url)) !== '30000'; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await offsetOf(url)).toBe('30000');
+  });
+
+  it('takes a tus-js-client upload with parallelUploads, bytes intact', async () => {
+    const data = randomBytes(5 * 1024 * 1024 + 7);
+    const { url } = await runUpload(data, { endpoint: app.url, parallelUploads: 3, chunkSize: 1024 * 1024 });
+    expect(createHash('sha256').update((await send('GET', url)).body).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+
+  it('terminates', async () => {
+    const url = await createUpload(app.url, { 'Upload-Length': 3 });
+    expect((await send('DELETE', url, { headers: TUS })).status).toBe(204);
+    expect((await send('HEAD', url, { headers: TUS })).status).toBe(404);
+  });
+});
