@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createUpload, patchHeaders, send, TUS } from './support/http.js';
-import { startSample, type SampleProcess } from './support/sample-process.js';
-import { tempDir } from './support/tus-app.js';
+import { startSamplesSharingFolder, type SampleProcess } from './support/sample-process.js';
 
 const KiB = 1024;
 const idOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
@@ -25,18 +24,15 @@ function trickle(byte: number, size: number, ms: number): Readable {
 }
 
 describe('two processes sharing one upload folder (file backend)', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
   let a: SampleProcess;
   let b: SampleProcess;
+  let dir: string;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    dir = await tempDir();
-    [a, b] = await Promise.all([startSample({ UPLOAD_DIR: dir.path }), startSample({ UPLOAD_DIR: dir.path })]);
+    ({ a, b, dir, stop } = await startSamplesSharingFolder());
   });
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await dir.cleanup();
-  });
+  afterAll(() => stop?.());
 
   it('lets one of two simultaneous PATCHes in; the other waits, then gets 409, and bytes never interleave', async () => {
     const size = 400 * KiB;
@@ -50,7 +46,7 @@ describe('two processes sharing one upload folder (file backend)', () => {
     expect(one.headers['upload-offset']).toBe(String(size));
     // B queued behind A's lock (the default wait, 3 s, outlasts A's 600 ms), then saw the moved offset.
     expect(two.status).toBe(409);
-    const bytes = await readFile(join(dir.path, idOf(url)));
+    const bytes = await readFile(join(dir, idOf(url)));
     expect(bytes.length).toBe(size);
     expect(bytes.every((byte) => byte === 0x41)).toBe(true);
     expect(await offsetOf(onB)).toBe(size);
@@ -79,7 +75,7 @@ describe('two processes sharing one upload folder (file backend)', () => {
     await Promise.all(Array.from({ length: writers }, (_, w) => writer(w)));
 
     expect(await offsetOf(url)).toBe(chunk * writers * perWriter);
-    const bytes = await readFile(join(dir.path, idOf(url)));
+    const bytes = await readFile(join(dir, idOf(url)));
     const seen = new Set<number>();
     for (let start = 0; start < bytes.length; start += chunk) {
       const piece = bytes.subarray(start, start + chunk);

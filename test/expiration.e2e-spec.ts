@@ -1,55 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
-import { EventEmitterModule } from '@nestjs/event-emitter';
-import { Test } from '@nestjs/testing';
-import type { AddressInfo } from 'node:net';
-import { TusClock, TusModule, type TusModuleOptions } from 'nestjs-tus';
+import type { TusModuleOptions } from 'nestjs-tus';
 import { BACKENDS, type BackendFixture } from './support/backends.js';
 import { createUpload, head, offsetOf, patchHeaders, send, TUS } from './support/http.js';
 import { storedBytesOf } from './support/stored.js';
-import { tempDir } from './support/tus-app.js';
-
-/** A clock the test moves by hand. */
-class ManualClock extends TusClock {
-  private time = Date.parse('2030-01-15T10:00:00Z');
-  now(): Date {
-    return new Date(this.time);
-  }
-  advance(seconds: number): void {
-    this.time += seconds * 1000;
-  }
-}
+import { ManualClock, startTusApp } from './support/tus-app.js';
 
 /**
  * The tus module on a real port and on `backend`, with `TusClock` replaced through Nest's testing
  * module. `downloadUnfinished`: the tests read an unfinished upload's bytes through GET.
  */
 async function startWithClock(options: TusModuleOptions, backend: BackendFixture) {
-  const dir = await tempDir();
-  const storage = await backend.create();
-  const clock = new ManualClock();
-  const moduleRef = await Test.createTestingModule({
-    imports: [
-      EventEmitterModule.forRoot(),
-      TusModule.forRoot({ uploadDir: dir.path, downloadUnfinished: true, ...storage.options, ...options }),
-    ],
-  })
-    .overrideProvider(TusClock)
-    .useValue(clock)
-    .compile();
-  const app: INestApplication = moduleRef.createNestApplication({ logger: ['error', 'warn'] });
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  return {
-    app,
-    clock,
-    url: `http://127.0.0.1:${port}/files`,
-    close: async () => {
-      await app.close();
-      await storage.cleanup();
-      await dir.cleanup();
-    },
-  };
+  const clock = new ManualClock(Date.parse('2030-01-15T10:00:00Z'));
+  return { ...(await startTusApp({ downloadUnfinished: true, ...options }, { backend, clock })), clock };
 }
 
 const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { runUpload } from './support/tus-client.js';
 import { startSample, type SampleProcess } from './support/sample-process.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv } from './support/s3-server.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from './support/s3-server.js';
 
 const MiB = 1024 * 1024;
 
@@ -66,15 +66,7 @@ describe('the sample app on the S3 backend (TUS_STORAGE=s3) against a real RGW',
     const server = s3ServerFromEnv();
     client = createTestS3Client(server);
     bucket = await createTestBucket(client, 'sample');
-    sample = await startSample({
-      TUS_STORAGE: 's3',
-      S3_ENDPOINT: server.endpoint,
-      S3_BUCKET: bucket.bucket,
-      S3_REGION: server.region,
-      S3_ACCESS_KEY_ID: server.accessKeyId,
-      S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-      S3_FORCE_PATH_STYLE: 'true',
-    });
+    sample = await startSample(sampleS3Env(server, bucket.bucket));
   });
   afterAll(async () => {
     await sample?.stop();

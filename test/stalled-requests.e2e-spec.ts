@@ -4,8 +4,8 @@ import { type ClientRequest, request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createUpload, patchHeaders, send, TUS } from './support/http.js';
 import { BACKENDS } from './support/backends.js';
-import { startSample, type SampleProcess } from './support/sample-process.js';
-import { startTusApp, tempDir, type RunningApp } from './support/tus-app.js';
+import { startSamplesSharingFolder, type SampleProcess } from './support/sample-process.js';
+import { startTusApp, type RunningApp } from './support/tus-app.js';
 
 const KiB = 1024;
 const offsetOf = async (url: string) => Number((await send('HEAD', url, { headers: TUS })).headers['upload-offset']);
@@ -86,18 +86,14 @@ describe.each(BACKENDS)('stalled requests on the $name backend', (backend) => {
 });
 
 describe('stalled requests across processes (file backend, shared folder)', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
   let a: SampleProcess;
   let b: SampleProcess;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    dir = await tempDir();
-    [a, b] = await Promise.all([startSample({ UPLOAD_DIR: dir.path }), startSample({ UPLOAD_DIR: dir.path })]);
+    ({ a, b, stop } = await startSamplesSharingFolder());
   });
-  afterAll(async () => {
-    await Promise.all([a?.stop(), b?.stop()]);
-    await dir.cleanup();
-  });
+  afterAll(() => stop?.());
 
   it("a retry through another process asks the stalled holder to let go (its lock file's release request)", async () => {
     const data = randomBytes(64 * KiB);

@@ -1,48 +1,27 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import { EventEmitter2, EventEmitterModule } from '@nestjs/event-emitter';
-import { Test } from '@nestjs/testing';
+import { EventEmitter2 } from '@nestjs/event-emitter';
 import { readdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { buffer } from 'node:stream/consumers';
-import { InvalidRequestError, TusClock, TusEvent, TusModule, TusStorageService, UploadNotFoundError } from 'nestjs-tus';
+import { InvalidRequestError, TusEvent, TusStorageService, UploadNotFoundError } from 'nestjs-tus';
 import { createUpload, patchHeaders, send, TUS } from './support/http.js';
-import { tempDir } from './support/tus-app.js';
-
-/** A clock the test moves by hand. */
-class ManualClock extends TusClock {
-  current = Date.now();
-  now(): Date {
-    return new Date(this.current);
-  }
-}
+import { ManualClock, startTusApp, type RunningApp } from './support/tus-app.js';
 
 describe('TusStorageService', () => {
   const clock = new ManualClock();
   let app: INestApplication;
   let service: TusStorageService;
   let url: string;
-  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let running: RunningApp & { uploadDir: string };
   const terminated: string[] = [];
 
   beforeAll(async () => {
-    dir = await tempDir();
-    const moduleRef = await Test.createTestingModule({
-      imports: [EventEmitterModule.forRoot(), TusModule.forRoot({ uploadDir: dir.path, expirationSeconds: 60 })],
-    })
-      .overrideProvider(TusClock)
-      .useValue(clock)
-      .compile();
-    app = moduleRef.createNestApplication({ logger: ['error'] });
-    await app.listen(0, '127.0.0.1');
-    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/files`;
+    running = await startTusApp({ expirationSeconds: 60 }, { clock });
+    ({ app, url } = running);
     service = app.get(TusStorageService);
     app.get(EventEmitter2).on(TusEvent.POST_TERMINATE, ({ upload }) => terminated.push(upload.id));
   });
-  afterAll(async () => {
-    await app.close();
-    await dir.cleanup();
-  });
+  afterAll(() => running.close());
   beforeEach(() => {
     terminated.length = 0;
   });
@@ -92,7 +71,7 @@ describe('TusStorageService', () => {
     expect((await send('HEAD', stale, { headers: TUS })).status).toBe(404);
     expect((await send('HEAD', fresh, { headers: TUS })).status).toBe(200);
     expect((await send('HEAD', done, { headers: TUS })).status).toBe(200);
-    const files = await readdir(dir.path);
+    const files = await readdir(running.uploadDir);
     expect(files.some((name) => name.startsWith(idOf(stale)))).toBe(false);
   });
 });

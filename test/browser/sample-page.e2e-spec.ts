@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page, Request } from 'playwright-core';
 import { launchChromium } from '../support/chromium.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/s3-server.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/s3-server.js';
 import { startSample, type SampleProcess } from '../support/sample-process.js';
 
 // The sample app's upload page (apps/sample/public), built and run as `npm start` runs it, driven
@@ -54,15 +54,7 @@ describe('the sample upload page in Chromium', () => {
     bucket = await createTestBucket(s3, 'browser');
     [sample, s3Sample, browser] = await Promise.all([
       startSample({ UPLOAD_DIR: uploadDir }),
-      startSample({
-        TUS_STORAGE: 's3',
-        S3_ENDPOINT: server.endpoint,
-        S3_BUCKET: bucket.bucket,
-        S3_REGION: server.region,
-        S3_ACCESS_KEY_ID: server.accessKeyId,
-        S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-      }),
+      startSample(sampleS3Env(server, bucket.bucket)),
       launchChromium(),
     ]);
     // Room for a first-time `apt-get install chromium` (test/support/chromium.ts).

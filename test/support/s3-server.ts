@@ -55,3 +55,16 @@ async function deleteBucket(client: S3Client, bucket: string): Promise<void> {
   }
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
+
+/** The sample app's environment for storing in `bucket` on `server` (`TUS_STORAGE=s3`). */
+export function sampleS3Env(server: Omit<S3TestServer, 'stop'>, bucket: string): Record<string, string> {
+  return {
+    TUS_STORAGE: 's3',
+    S3_ENDPOINT: server.endpoint,
+    S3_BUCKET: bucket,
+    S3_REGION: server.region,
+    S3_ACCESS_KEY_ID: server.accessKeyId,
+    S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { resolve } from 'node:path';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 /** The built sample app (`dist/apps/sample/main.js`), running as a real separate process. */
 export interface SampleProcess {
@@ -43,6 +45,21 @@ export async function startSample(env: Record<string, string>, node: string[] = 
       if (child.exitCode !== null) return;
       child.kill('SIGTERM');
       await once(child, 'exit');
+    },
+  };
+}
+
+/** Two sample processes sharing one upload folder: a deployment of several workers on one disk. */
+export async function startSamplesSharingFolder(): Promise<{ a: SampleProcess; b: SampleProcess; dir: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'nestjs-tus-shared-'));
+  const [a, b] = await Promise.all([startSample({ UPLOAD_DIR: dir }), startSample({ UPLOAD_DIR: dir })]);
+  return {
+    a,
+    b,
+    dir,
+    stop: async () => {
+      await Promise.all([a.stop(), b.stop()]);
+      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -7,7 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TusModule, type TusModuleExtras, type TusModuleOptions } from 'nestjs-tus';
+import { Test } from '@nestjs/testing';
+import { TusClock, TusModule, type TusModuleExtras, type TusModuleOptions } from 'nestjs-tus';
 import { type BackendFixture, fileBackend } from './backends.js';
 
 /** A Nest app listening on a real loopback port. */
@@ -23,15 +24,40 @@ export interface RunningApp {
 /** The HTTP platforms the module runs on. */
 export type Platform = 'express' | 'fastify';
 
-/** Boots an app made of `imports` (and providers) on a free port. */
-export async function startApp(metadata: ModuleMetadata, path: string = '/files', platform: Platform = 'express'): Promise<RunningApp> {
-  @Module(metadata)
-  class FixtureModule {}
+/** A clock a test moves by hand, to expire uploads without waiting. */
+export class ManualClock extends TusClock {
+  constructor(public current = Date.now()) {
+    super();
+  }
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(seconds: number): void {
+    this.current += seconds * 1000;
+  }
+}
+
+/**
+ * Boots an app made of `imports` (and providers) on a free port; with `clock`, the module's
+ * `TusClock` is that clock.
+ */
+export async function startApp(
+  metadata: ModuleMetadata,
+  path: string = '/files',
+  platform: Platform = 'express',
+  clock?: TusClock,
+): Promise<RunningApp> {
   const options = { logger: ['error', 'warn'] as ('error' | 'warn')[] };
-  const app =
-    platform === 'fastify'
-      ? await NestFactory.create(FixtureModule, new FastifyAdapter(), options)
-      : await NestFactory.create(FixtureModule, options);
+  const adapter = platform === 'fastify' ? new FastifyAdapter() : undefined;
+  let app: INestApplication;
+  if (clock) {
+    const moduleRef = await Test.createTestingModule(metadata).overrideProvider(TusClock).useValue(clock).compile();
+    app = adapter ? moduleRef.createNestApplication(adapter, options) : moduleRef.createNestApplication(options);
+  } else {
+    @Module(metadata)
+    class FixtureModule {}
+    app = adapter ? await NestFactory.create(FixtureModule, adapter, options) : await NestFactory.create(FixtureModule, options);
+  }
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
@@ -56,6 +82,7 @@ export async function startTusApp(
     /** The storage to run on; the file backend in `uploadDir` by default. */
     backend?: BackendFixture;
     platform?: Platform;
+    clock?: TusClock;
   } = {},
 ): Promise<RunningApp & { uploadDir: string }> {
   const dir = await tempDir();
@@ -71,6 +98,7 @@ export async function startTusApp(
     },
     options.path,
     extra.platform,
+    extra.clock,
   );
   return {
     ...running,
