@@ -1,15 +1,17 @@
 // nestjs-tus benchmark: the bare pipe, @tus/server and nestjs-tus side by side.
 // Usage: npm run bench [-- --quick] [--s3] [--reps N] [--build]
-//          [--only single,chunked,small,parallel,head,rss] [--servers tus,nestjs,nestjs-s3]
+//          [--only single,chunked,small,parallel,head,rss,s3] [--servers tus,nestjs,nestjs-s3]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { GiB, MiB, TusClient, pool } from './lib/client.mjs';
-import { formatValue, load, machine, markdownTable } from './lib/report.mjs';
+import { formatRatio, formatValue, load, machine, markdownTable, median, pairRatio } from './lib/report.mjs';
+import { PART_SIZE, QUEUE_SIZE, deleteObject, libStorageUpload, startS3 } from './lib/s3.mjs';
 import { ServerProcess, peakMemoryDuring, stopAll } from './lib/servers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,6 +33,12 @@ const reps = args.reps ? Number(args.reps) : quick ? 1 : 5;
 // Each memory round starts a fresh server per size: fewer rounds than the throughput scenarios.
 const rssRounds = Math.min(reps, 3);
 const only = args.only ? new Set(args.only.split(',')) : undefined;
+// `--only s3` implies `--s3`.
+const withS3 = args.s3 || Boolean(only?.has('s3'));
+// The S3 scenario: 3 rounds in the full run, each two uploads of 1 GiB to the RGW.
+const s3Rounds = args.reps ? reps : quick ? 1 : 3;
+/** The S3 server and bucket, when `withS3` (lib/s3.mjs). */
+let s3;
 
 // The servers, the bare pipe first: every ratio is taken against it.
 const servers = [
@@ -38,15 +46,11 @@ const servers = [
   { key: 'tus', label: '@tus/server', script: join(here, 'servers/tus-node.mjs') },
   { key: 'nestjs', label: 'nestjs-tus', script: sampleMain, env: { TUS_STORAGE: 'file' } },
 ];
-if (args.s3) {
-  if (process.env.S3_ENDPOINT) {
-    // The sample reads TUS_STORAGE=s3 and the S3_* variables (endpoint, bucket, keys) from this
-    // environment. Its objects live in the bucket, not the temp dir: the client DELETEs them.
-    servers.push({ key: 'nestjs-s3', label: 'nestjs-tus (S3)', script: sampleMain, env: { TUS_STORAGE: 's3' }, terminate: true });
-  } else {
-    console.log('notice: --s3 given but S3_ENDPOINT is not set: skipping nestjs-tus on the S3 backend.');
-  }
-}
+// The sample on the S3 backend; `env` (TUS_STORAGE=s3 and the S3_* variables) is set once the S3
+// server runs. Its objects live in the bucket, not the temp dir: the client DELETEs them, then RGW
+// is told to reclaim them (`afterClean`).
+const s3Sample = { key: 'nestjs-s3', label: 'nestjs-tus (S3)', script: sampleMain, env: {}, terminate: true, afterClean: () => s3?.gc() };
+if (withS3) servers.push(s3Sample);
 
 if (args.servers) {
   // The bare pipe always runs: it is the yardstick of every ratio.
@@ -143,6 +147,7 @@ async function against(server, concurrency, fn) {
     if (client.created) await pool(client.created.length, 16, (i) => client.terminate(client.created[i]));
     client.close();
     await server.clean();
+    await server.spec.afterClean?.();
   }
 }
 
@@ -162,13 +167,21 @@ async function main() {
   const work = await mkdtemp(join(tmpdir(), 'nestjs-tus-bench-'));
   const rows = [];
   const running = [];
-  const onSignal = () => stopAll().finally(() => rm(work, { recursive: true, force: true }).finally(() => process.exit(130)));
+  const onSignal = () =>
+    stopAll()
+      .then(() => s3?.stop())
+      .finally(() => rm(work, { recursive: true, force: true }).finally(() => process.exit(130)));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     console.log(`nestjs-tus bench: ${quick ? 'quick' : 'full'} run, ${reps} round(s) (memory: ${rssRounds}), temp dir ${work}`);
     console.log(machine());
     console.log(`before the run: ${loadAtStart}`);
+    if (withS3) {
+      s3 = await startS3();
+      Object.assign(s3Sample.env, s3.env);
+      console.log(`S3: ${s3.endpoint}, bucket ${s3.bucket}`);
+    }
     if (scenarios.length) {
       for (const spec of servers) running.push(await new ServerProcess(spec, join(work, spec.key)).start());
       for (const server of running) await warmUp(server);
@@ -186,25 +199,148 @@ async function main() {
       await Promise.all(running.map((server) => server.stop()));
     }
     if (!only || only.has('rss')) rows.push(...(await memoryRows(work)));
+    if (withS3 && (!only || only.has('s3'))) s3Result = await s3Scenario(work);
   } finally {
     await stopAll();
+    await s3?.stop();
     await rm(work, { recursive: true, force: true });
   }
 
-  const table = markdownTable(rows, servers);
   const minutes = ((performance.now() - started) / 60_000).toFixed(1);
-  const header = [
-    `# nestjs-tus benchmark: ${quick ? 'quick' : 'full'} run`,
-    '',
-    `${new Date().toISOString()} · ${machine()}`,
-    `${reps} round(s) per scenario (memory: ${rssRounds}), interleaved; medians; ratios are medians of per-round ratios to the bare pipe. Took ${minutes} min; before it, ${loadAtStart}.`,
-    '',
-    '',
-  ].join('\n');
-  console.log(`\n${table}\n\n(${minutes} min)`);
+  const title = `# nestjs-tus benchmark: ${quick ? 'quick' : 'full'} run`;
+  const stamp = `${new Date().toISOString()} · ${machine()}`;
+  const s3Text = s3Result && `${s3Result.table}\n\n${s3Result.verdict}`;
+  const s3Note = `S3 (${s3?.endpoint}): ${s3Rounds} round(s), interleaved (nestjs-tus, then lib-storage, ...); medians; the ratio is the median of per-round ratios.`;
   await mkdir(join(here, 'results'), { recursive: true });
-  await writeFile(join(here, 'results/latest.md'), `${header}${table}\n`);
-  console.log('written to bench/results/latest.md');
+  if (rows.length) {
+    const table = markdownTable(rows, servers);
+    const note = `${reps} round(s) per scenario (memory: ${rssRounds}), interleaved; medians; ratios are medians of per-round ratios to the bare pipe. Took ${minutes} min; before it, ${loadAtStart}.`;
+    console.log(`\n${table}`);
+    const s3Section = s3Text ? `\n## S3 backend against the AWS SDK\n\n${s3Note}\n\n${s3Text}\n` : '';
+    await writeFile(join(here, 'results/latest.md'), `${title}\n\n${stamp}\n${note}\n\n${table}\n${s3Section}`);
+  }
+  if (s3Text) {
+    console.log(`\n${s3Text}`);
+    await writeFile(
+      join(here, 'results/s3-latest.md'),
+      `${title}, S3 backend against the AWS SDK\n\n${stamp}\n${s3Note} Took ${minutes} min; before it, ${loadAtStart}.\n\n${s3Text}\n`,
+    );
+  }
+  console.log(`\n(${minutes} min)`);
+  const written = [rows.length && 'bench/results/latest.md', s3Text && 'bench/results/s3-latest.md'].filter(Boolean);
+  if (written.length) console.log(`written to ${written.join(' and ')}`);
+}
+
+/** The S3 scenario's table and verdict, once it ran. */
+let s3Result;
+
+/**
+ * The issue's S3 target: the same `single` bytes (a) through the sample on the S3 backend, one
+ * tus PATCH, and (b) straight to the same bucket with @aws-sdk/lib-storage `Upload`, same part
+ * size and parts in flight, in rounds a b a b ...; plus the sample's peak RSS above its idle RSS
+ * during (a). Each object is deleted (and RGW made to reclaim it) right after its measurement, and
+ * (b) waits until the sample has read back and hashed (a) (its upload digest listener), so no
+ * upload shares the machine with another one's aftermath.
+ */
+async function s3Scenario(work) {
+  const size = single;
+  const values = { sdk: [], 'nestjs-s3': [] };
+  const above = { 'nestjs-s3': [] };
+  const idles = [];
+  // A freshly started sample per upload, its first request out of the way, as in the memory
+  // scenario: its idle RSS is then not swollen by the garbage of an earlier upload and read-back.
+  const viaTus = async (length, memory) => {
+    const server = await new ServerProcess(s3Sample, join(work, 'nestjs-s3-vs-sdk')).start();
+    try {
+      await against(server, 1, (client) => client.create(1024));
+      return await tusUpload(server, length, memory);
+    } finally {
+      await server.stop();
+    }
+  };
+  const tusUpload = async (server, length, memory) => {
+    const origin = new URL(server.url).origin;
+    const client = new TusClient(server.url, { maxSockets: 1 });
+    let url;
+    let elapsed;
+    try {
+      const upload = async () => {
+        const start = performance.now();
+        url = await client.upload(length);
+        elapsed = seconds(start);
+      };
+      const rss = memory ? await peakMemoryDuring(server.pid, upload) : await upload();
+      await digested(server, origin, url);
+      return { elapsed, rss };
+    } catch (error) {
+      throw server.failure(error.message);
+    } finally {
+      if (url) await client.terminate(url);
+      client.close();
+      await s3.gc();
+    }
+  };
+  const viaSdk = async (length, round) => {
+    const key = `lib-storage-${process.pid}-${round}`;
+    try {
+      const start = performance.now();
+      await libStorageUpload(s3, key, length);
+      return seconds(start);
+    } finally {
+      await deleteObject(s3, key).catch(() => undefined);
+      await s3.gc();
+    }
+  };
+  // Warm-up (RGW, the runner's SDK): one 16 MiB upload each.
+  await viaTus(16 * MiB, false);
+  await viaSdk(16 * MiB, 'warm-up');
+  for (let round = 1; round <= s3Rounds; round++) {
+    const { elapsed, rss } = await viaTus(size, true);
+    values['nestjs-s3'].push(size / MiB / elapsed);
+    above['nestjs-s3'].push(rss.peak - rss.idle);
+    idles.push(rss.idle);
+    console.log(
+      `  one ${label(size)} upload to S3 · round ${round}/${s3Rounds} · nestjs-tus (S3): ${formatValue(size / MiB / elapsed, 'MiB/s')}, peak RSS ${formatValue(rss.peak, 'MiB')} (idle ${formatValue(rss.idle, 'MiB')}, +${formatValue(rss.peak - rss.idle, 'MiB')})`,
+    );
+    const sdkSeconds = await viaSdk(size, round);
+    values.sdk.push(size / MiB / sdkSeconds);
+    console.log(`  one ${label(size)} upload to S3 · round ${round}/${s3Rounds} · lib-storage: ${formatValue(size / MiB / sdkSeconds, 'MiB/s')}`);
+  }
+  const columns = [
+    { key: 'sdk', label: 'lib-storage' },
+    { key: 'nestjs-s3', label: 'nestjs-tus (S3)' },
+  ];
+  const parts = `${PART_SIZE / MiB} MiB parts, ${QUEUE_SIZE} in flight`;
+  const table = markdownTable(
+    [
+      { title: `one ${label(size)} upload to S3 (${parts})`, unit: 'MiB/s', values, ratios: true },
+      { title: `sample's peak RSS above idle during it (idle ${formatValue(median(idles), 'MiB')})`, unit: 'MiB', values: above, ratios: false },
+    ],
+    columns,
+  );
+  const ratio = pairRatio(values['nestjs-s3'], values.sdk);
+  // A bound holds for every upload: the verdict takes the largest round, not the median.
+  const growth = Math.max(...above['nestjs-s3']);
+  const bound = PART_SIZE * (QUEUE_SIZE + 2);
+  const verdict = [
+    `Targets (issue 6): nestjs-tus (S3) / lib-storage at least 0.80: ${formatRatio(ratio)}, ${ratio >= 0.8 ? 'met' : 'not met'};`,
+    `peak RSS above idle at most partSize × (in-flight parts + 2) = ${formatValue(bound, 'MiB')}: ${formatValue(growth, 'MiB')} in the largest round, ${growth <= bound ? 'met' : 'not met'}.`,
+  ].join(' ');
+  return { table, verdict };
+}
+
+/** Waits until the sample has hashed the completed upload at `url` (it reads it back from S3). */
+async function digested(server, origin, url) {
+  const id = url.pathname.split('/').pop();
+  const deadline = performance.now() + 600_000;
+  while (performance.now() < deadline) {
+    if (server.tail.some((line) => line.includes(`could not hash upload ${id}`))) throw server.failure(`could not hash upload ${id}`);
+    const response = await fetch(`${origin}/api/uploads`);
+    const list = await response.json();
+    if (list.some((upload) => upload.id === id)) return;
+    await sleep(100);
+  }
+  console.log(`warning: the sample had not hashed upload ${id} after 10 minutes; going on`);
 }
 
 /**

@@ -5,7 +5,8 @@ import http from 'node:http';
 
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
-const CHUNK = randomBytes(MiB);
+/** The reusable 1 MiB random block every generated body is made of. */
+export const CHUNK = randomBytes(MiB);
 const OCTET = 'application/offset+octet-stream';
 
 export class TusClient {
