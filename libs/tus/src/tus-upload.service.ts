@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { TUS_CONFIG, type TusConfig } from './tus.config.js';
 import { TusClock } from './tus.clock.js';
 import {
@@ -411,9 +411,15 @@ const TAKEOVER_WAIT_MS = 2_000;
 /**
  * The request body as a backend reads it. A backend's pipeline destroys its source when a stage
  * fails (413 past the length), and destroying a request whose body is still arriving destroys its
- * socket: the client would never see the 413. This view stops reading instead, and the error
- * response closes the connection.
+ * socket: the client would never see the 413. `pipe()` forwards the bytes (with backpressure) and
+ * the request's own failure, but not the pipeline's destruction; the error response then closes
+ * the connection.
  */
 function bodyOf(request: IncomingMessage): Readable {
-  return Readable.from(request.iterator({ destroyOnReturn: false }), { objectMode: false });
+  const body = new PassThrough();
+  const fail = (error: Error) => body.destroy(error);
+  request.once('error', fail);
+  // A body that ended without completing (the connection closed mid-body) is an interruption.
+  request.once('close', () => request.complete || body.destroyed || fail(new Error('aborted')));
+  return request.pipe(body);
 }

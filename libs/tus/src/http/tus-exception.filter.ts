@@ -28,8 +28,9 @@ export class TusExceptionFilter implements ExceptionFilter {
     if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (response.headersSent || response.sent) return;
     const headers: TusHeaders = status === 412 ? { 'Tus-Version': TUS_VERSION } : {};
-    // A body left unread is not worth reading to its end (it may be gigabytes): close instead.
-    if (!request.complete) headers.Connection = 'close';
+    // A body left unread (a chunk refused midway) is read and dropped: a client still sending
+    // gets its answer instead of a broken pipe, and a kept-alive connection stays usable.
+    if (!request.complete) request.resume();
     this.responder.send(request, response, status, headers, `${message.replace(/[\r\n]+/g, ' ')}\n`);
   }
 }
