@@ -80,7 +80,9 @@ describe('the sample app on the S3 backend (TUS_STORAGE=s3) against a real RGW',
     await upload(sample, 1024 * MiB);
     const afterLarge = await peakRssMiB(sample.process.pid!);
     console.log(`sample on S3: peak RSS ${afterSmall.toFixed(1)} MiB after 128 MiB, ${afterLarge.toFixed(1)} MiB after 1 GiB`);
-    // 8 times the bytes, and the peak may not grow by more than one part buffer (8 MiB) and noise.
-    expect(afterLarge - afterSmall).toBeLessThan(24);
+    // Eight times the bytes (896 MiB more): buffering would show as hundreds of MiB. The peak may
+    // grow by less than the backend's own bound for one request, partSize x (in-flight parts + 2)
+    // = 8 MiB x 6, which leaves room for the garbage collector's timing on a loaded machine.
+    expect(afterLarge - afterSmall).toBeLessThan(48);
   }, 600_000);
 });

@@ -4,6 +4,7 @@ import { TUS_CONFIG, type TusConfig } from './tus.config.js';
 import { TusClock } from './tus.clock.js';
 import { InvalidRequestError } from './tus.errors.js';
 import { TusUploadService } from './tus-upload.service.js';
+import { UploadAccess } from './upload-access.js';
 import { isExpired, type UploadInfo } from './upload-info.js';
 
 /**
@@ -15,12 +16,13 @@ export class TusStorageService {
   constructor(
     @Inject(TUS_CONFIG) private readonly config: TusConfig,
     private readonly uploads: TusUploadService,
+    private readonly access: UploadAccess,
     private readonly clock: TusClock,
   ) {}
 
   /** The upload's state; throws `UploadNotFoundError` for an unknown id. */
   get(id: string): Promise<UploadInfo> {
-    return this.uploads.get(id);
+    return this.access.get(id);
   }
 
   /**
@@ -28,7 +30,7 @@ export class TusStorageService {
    * Throws `InvalidRequestError` for an unfinished upload.
    */
   async createReadStream(id: string, range: { start?: number; end?: number } = {}): Promise<Readable> {
-    const upload = await this.uploads.get(id);
+    const upload = await this.access.get(id);
     if (upload.completedAt === null) throw new InvalidRequestError(`Upload ${id} is not complete`);
     return this.config.backend.createReadStream(upload, range);
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, Readable } from 'node:stream';
 import { TUS_CONFIG, type TusConfig } from './tus.config.js';
@@ -10,7 +10,6 @@ import {
   OffsetMismatchError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
-  UploadExpiredError,
   UploadNotFoundError,
 } from './tus.errors.js';
 import { TusEvent } from './events/tus.events.js';
@@ -21,11 +20,12 @@ import { assertBodyUnread, hasBody } from './http/request-body.js';
 import { header } from './http/raw-request.js';
 import { assertValidMetadata, parseMetadata, stringifyMetadata } from './protocol/metadata.js';
 import { isOffsetOctetStream, parseCreationLength, parseNonNegativeInteger } from './protocol/headers.js';
-import { parseUploadConcat, uploadIdFromUrl, type UploadConcat } from './protocol/upload-concat.js';
+import { parseUploadConcat } from './protocol/upload-concat.js';
 import { isValidUploadId } from './protocol/upload-id.js';
 import type { ChunkSource, UploadChanges } from './storage/tus-storage-backend.interface.js';
-import { isExpired, type NewUpload, type UploadInfo } from './upload-info.js';
-import type { TusIntent } from './tus-options.interface.js';
+import { isExpired, type NewUpload, type UploadInfo, uploadPreview } from './upload-info.js';
+import { UploadAccess } from './upload-access.js';
+import { TusConcatenationService } from './tus-concatenation.service.js';
 import { watchIdleBody } from './http/idle-timeout.js';
 import { ActiveWrites } from './active-writes.js';
 
@@ -36,13 +36,13 @@ import { ActiveWrites } from './active-writes.js';
  */
 @Injectable()
 export class TusUploadService {
-  private readonly logger = new Logger('TusModule');
-
   constructor(
     @Inject(TUS_CONFIG) private readonly config: TusConfig,
     private readonly events: TusEventsEmitter,
     private readonly clock: TusClock,
     private readonly activeWrites: ActiveWrites,
+    private readonly access: UploadAccess,
+    private readonly concatenation: TusConcatenationService,
   ) {}
 
   private get backend() {
@@ -79,7 +79,7 @@ export class TusUploadService {
 
     const now = this.clock.now();
     const base = { metadata, metadataHeader, createdAt: now, id: await this.newId(request) };
-    if (concat?.type === 'final') return this.createFinal(request, base, concat);
+    if (concat?.type === 'final') return this.concatenation.createFinal(request, base, concat);
 
     const length = parseCreationLength(
       header(request, 'upload-length'),
@@ -94,8 +94,8 @@ export class TusUploadService {
       expiresAt: this.expiryFrom(now),
       concat: concat === undefined ? null : { type: 'partial' },
     };
-    const preview = previewOf(newUpload);
-    await this.authorize(request, 'create', preview);
+    const preview = uploadPreview(newUpload);
+    await this.access.authorize(request, 'create', preview);
     await this.events.emitPre(TusEvent.PRE_CREATE, preview, request);
     if (length !== 0 && !withBody) {
       const upload = await this.backend.create(newUpload);
@@ -105,7 +105,7 @@ export class TusUploadService {
     // A first chunk (or an empty upload, complete at once): the lock is taken before the upload
     // exists and held until its first chunk is stored, so no one can move it in between and the
     // state just created needs no re-reading.
-    return this.withLock(newUpload.id, async () => {
+    return this.access.withLock(newUpload.id, async () => {
       const upload = await this.backend.create(newUpload);
       this.events.emitPost(TusEvent.POST_CREATE, upload);
       try {
@@ -124,7 +124,7 @@ export class TusUploadService {
     if (!isOffsetOctetStream(header(request, 'content-type'))) throw new UnsupportedMediaTypeError();
     const offset = parseNonNegativeInteger('Upload-Offset', header(request, 'upload-offset'));
     assertBodyUnread(request);
-    if (this.config.authorize) await this.authorize(request, 'write', await this.getLive(id));
+    if (this.config.authorize) await this.access.authorize(request, 'write', await this.access.getLive(id));
     return this.append(id, request, { offset, body: true });
   }
 
@@ -133,17 +133,17 @@ export class TusUploadService {
     // A client resuming after a lost connection asks first: answer with what its stalled old
     // request had received, not with the offset before it.
     if (this.activeWrites.isWriting(id)) await this.activeWrites.stopIfStalled(id, TAKEOVER_WAIT_MS);
-    const upload = await this.getLive(id);
-    await this.authorize(request, 'read', upload);
+    const upload = await this.access.getLive(id);
+    await this.access.authorize(request, 'read', upload);
     return upload;
   }
 
   /** GET: a completed upload to stream (or an unfinished one, when configured). */
   async download(id: string, request: IncomingMessage): Promise<UploadInfo> {
     if (!this.config.download) throw new UploadNotFoundError();
-    const upload = await this.getLive(id);
+    const upload = await this.access.getLive(id);
     // Authorised first: a stranger learns nothing, not even whether the upload is complete.
-    await this.authorize(request, 'download', upload);
+    await this.access.authorize(request, 'download', upload);
     const readable = this.config.downloadUnfinished && this.backend.readsUnfinished === true && upload.concat?.type !== 'final';
     if (upload.completedAt === null && !readable) {
       throw new UploadNotFoundError('Upload not complete');
@@ -154,8 +154,8 @@ export class TusUploadService {
   /** DELETE (termination), and `TusStorageService.delete` with `request` null. */
   async terminate(id: string, request: IncomingMessage | null): Promise<UploadInfo> {
     if (!this.config.extensions.has('termination') && request !== null) throw new MethodNotAllowedError('The termination extension is disabled on this server');
-    if (request !== null && this.config.authorize) await this.authorize(request, 'delete', await this.getLive(id));
-    return this.withLock(id, async () => this.remove(await this.getLive(id), request));
+    if (request !== null && this.config.authorize) await this.access.authorize(request, 'delete', await this.access.getLive(id));
+    return this.access.withLock(id, async () => this.remove(await this.access.getLive(id), request));
   }
 
   /** Removes the uploads that expired unfinished (expiry cleanup), each re-checked under its lock. */
@@ -163,25 +163,12 @@ export class TusUploadService {
     const removed: UploadInfo[] = [];
     for await (const candidate of this.backend.list()) {
       if (!isExpired(candidate, this.clock.now())) continue;
-      await this.withLock(candidate.id, async () => {
+      await this.access.withLock(candidate.id, async () => {
         const upload = await this.backend.get(candidate.id).catch(() => undefined);
         if (upload && isExpired(upload, this.clock.now())) removed.push(await this.remove(upload, null));
       });
     }
     return removed;
-  }
-
-  /** Reads an upload for a protocol request: unknown ids are 404, expired unfinished uploads 410. */
-  async getLive(id: string): Promise<UploadInfo> {
-    const upload = await this.get(id);
-    if (isExpired(upload, this.clock.now())) throw new UploadExpiredError();
-    return upload;
-  }
-
-  /** Reads an upload by id; an id that is not one of ours is 404 before it reaches storage. */
-  async get(id: string): Promise<UploadInfo> {
-    if (!isValidUploadId(id)) throw new UploadNotFoundError();
-    return this.backend.get(id);
   }
 
   private async remove(upload: UploadInfo, request: IncomingMessage | null): Promise<UploadInfo> {
@@ -191,77 +178,10 @@ export class TusUploadService {
     return upload;
   }
 
-  private async createFinal(
-    request: IncomingMessage,
-    base: Pick<NewUpload, 'id' | 'metadata' | 'metadataHeader' | 'createdAt'>,
-    concat: Extract<UploadConcat, { type: 'final' }>,
-  ): Promise<UploadInfo> {
-    const partIds = concat.urls.map(uploadIdFromUrl);
-    const parts = await Promise.all(partIds.map((partId) => this.getLive(partId)));
-    const unfinishedAllowed = this.config.extensions.has('concatenation-unfinished');
-    for (const part of parts) {
-      if (part.concat?.type !== 'partial') throw new InvalidRequestError(`Upload ${part.id} is not a partial upload`);
-      if (part.completedAt === null && !unfinishedAllowed) throw new InvalidRequestError(`Partial upload ${part.id} is not complete`);
-      await this.authorize(request, 'read', part);
-    }
-    // With concatenation-unfinished the length is known once every partial's length is.
-    const length = parts.every((part) => part.length !== null) ? parts.reduce((sum, part) => sum + part.length!, 0) : null;
-    const maxSize = await this.config.maxSize(request);
-    if (length !== null && length > maxSize) throw new PayloadTooLargeError(`The concatenation exceeds the maximum of ${maxSize} bytes`);
-    const newUpload: NewUpload = {
-      ...base,
-      length,
-      expiresAt: null,
-      concat: { type: 'final', parts: partIds, header: header(request, 'upload-concat')!.trim() },
-    };
-    const preview = previewOf(newUpload);
-    await this.authorize(request, 'create', preview);
-    await this.events.emitPre(TusEvent.PRE_CREATE, preview, request);
-
-    if (parts.every((part) => part.completedAt !== null)) {
-      await this.events.emitPre(TusEvent.PRE_FINISH, { ...preview, offset: length! }, request);
-      const upload = await this.backend.concatenate(newUpload, parts);
-      this.events.emitPost(TusEvent.POST_CREATE, upload);
-      this.events.emitPost(TusEvent.POST_FINISH, upload);
-      return upload;
-    }
-
-    // concatenation-unfinished: record the final now, tell each unfinished partial about it, and
-    // assemble it when the last one completes (or now, if they all completed meanwhile).
-    const upload = await this.backend.create(newUpload);
-    this.events.emitPost(TusEvent.POST_CREATE, upload);
-    for (const partId of new Set(parts.filter((part) => part.completedAt === null).map((part) => part.id))) {
-      await this.withLock(partId, async () => {
-        const part = await this.backend.get(partId);
-        const finals = part.concat?.type === 'partial' ? (part.concat.finals ?? []) : [];
-        await this.backend.update(part, { concat: { type: 'partial', finals: [...finals, upload.id] } });
-      });
-    }
-    return (await this.completeFinal(upload.id, request)) ?? upload;
-  }
-
-  /**
-   * Assembles a final upload whose partials have all completed (concatenation-unfinished).
-   * Returns the completed final, or undefined while a partial is still missing bytes.
-   */
-  private async completeFinal(finalId: string, request: IncomingMessage | null): Promise<UploadInfo | undefined> {
-    return this.withLock(finalId, async () => {
-      const final = await this.backend.get(finalId);
-      if (final.completedAt !== null || final.concat?.type !== 'final') return undefined;
-      const parts = await Promise.all(final.concat.parts.map((partId) => this.backend.get(partId)));
-      if (parts.some((part) => part.completedAt === null)) return undefined;
-      const length = parts.reduce((sum, part) => sum + part.offset, 0);
-      await this.events.emitPre(TusEvent.PRE_FINISH, { ...final, length, offset: length }, request);
-      const completed = await this.backend.concatenate(final, parts);
-      this.events.emitPost(TusEvent.POST_FINISH, completed);
-      return completed;
-    });
-  }
-
   /** Appends a request's body (or nothing) at `offset` under the upload's lock. */
   private async append(id: string, request: IncomingMessage, options: { offset: number; body: boolean }): Promise<UploadInfo> {
     // Re-read under the lock: another request (or process) may have moved the upload on.
-    return this.withLock(id, async () => this.appendLocked(await this.getLive(id), request, options));
+    return this.access.withLock(id, async () => this.appendLocked(await this.access.getLive(id), request, options));
   }
 
   /** {@link append} once the lock is held and `upload` is its current state. */
@@ -336,54 +256,10 @@ export class TusUploadService {
     }
     if (stored.offset !== upload.offset) this.events.received(stored);
     if (stored.completedAt !== null && upload.completedAt === null) {
-      if (stored.concat?.type === 'partial') await this.completeFinals(stored.concat.finals ?? [], request);
+      if (stored.concat?.type === 'partial') await this.concatenation.completeFinals(stored.concat.finals ?? [], request);
       else this.events.emitPost(TusEvent.POST_FINISH, stored);
     }
     return stored;
-  }
-
-  /** Finals waiting for this partial: a failure there is the final's, not this PATCH's. */
-  private async completeFinals(finalIds: string[], request: IncomingMessage): Promise<void> {
-    for (const finalId of finalIds) {
-      await this.completeFinal(finalId, request).catch((error: unknown) => {
-        this.logger.error(`Concatenating final upload ${finalId} failed: ${error instanceof Error ? error.message : String(error)}`);
-      });
-    }
-  }
-
-  /** Applies the `authorize` option; an app's own calls (request null) are trusted. */
-  private authorize(request: IncomingMessage | null, intent: TusIntent, upload: UploadInfo): Promise<void> | undefined {
-    // Without the option nothing to wait for, not even a promise.
-    if (request === null || this.config.authorize === undefined) return undefined;
-    return this.checkAuthorized(this.config.authorize, request, intent, upload);
-  }
-
-  private async checkAuthorized(
-    authorize: NonNullable<TusConfig['authorize']>,
-    request: IncomingMessage,
-    intent: TusIntent,
-    upload: UploadInfo,
-  ): Promise<void> {
-    if (!(await authorize(request, intent, upload))) throw new ForbiddenUploadError(`Not allowed to ${intent} this upload`);
-  }
-
-  private async withLock<T>(id: string, work: () => Promise<T>): Promise<T> {
-    if (!isValidUploadId(id)) throw new UploadNotFoundError();
-    // While waiting, and while holding (asked by another process), give way to a stalled writer.
-    const takeOver = () => void this.activeWrites.stopIfStalled(id);
-    takeOver();
-    const polling = setInterval(takeOver, 100);
-    let release;
-    try {
-      release = await this.backend.lock(id, takeOver);
-    } finally {
-      clearInterval(polling);
-    }
-    try {
-      return await work();
-    } finally {
-      await release();
-    }
   }
 
   private expiryFrom(now: Date): Date | null {
@@ -400,11 +276,6 @@ export class TusUploadService {
   }
 }
 
-/** How an upload about to be created appears to listeners and `authorize`. */
-function previewOf(upload: NewUpload): UploadInfo {
-  return { ...upload, offset: 0, completedAt: null, storage: { type: 'pending' } };
-}
-
 /** How long a HEAD waits for a stalled request it stopped to save its bytes. */
 const TAKEOVER_WAIT_MS = 2_000;
 
@@ -412,8 +283,8 @@ const TAKEOVER_WAIT_MS = 2_000;
  * The request body as a backend reads it. A backend's pipeline destroys its source when a stage
  * fails (413 past the length), and destroying a request whose body is still arriving destroys its
  * socket: the client would never see the 413. `pipe()` forwards the bytes (with backpressure) and
- * the request's own failure, but not the pipeline's destruction; the error response then closes
- * the connection.
+ * the request's own failure, but not the pipeline's destruction; the error response then drains
+ * what is left of the body.
  */
 function bodyOf(request: IncomingMessage): Readable {
   const body = new PassThrough();

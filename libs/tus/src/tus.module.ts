@@ -6,6 +6,8 @@ import { createTusConfig, TUS_CONFIG, type TusConfig } from './tus.config.js';
 import { SystemClock, TusClock } from './tus.clock.js';
 import { TusStorageService } from './tus-storage.service.js';
 import { TusUploadService } from './tus-upload.service.js';
+import { UploadAccess } from './upload-access.js';
+import { TusConcatenationService } from './tus-concatenation.service.js';
 import { TusEventsEmitter } from './events/tus-events.emitter.js';
 import { TusResponder } from './http/tus-responder.js';
 import { TusRouteGuards } from './http/tus-route.guards.js';
@@ -36,6 +38,8 @@ import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
     { provide: TusClock, useClass: SystemClock },
     TusEventsEmitter,
     TusResponder,
+    UploadAccess,
+    TusConcatenationService,
     TusUploadService,
     TusStorageService,
     TusCleanupService,

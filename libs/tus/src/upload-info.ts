@@ -51,3 +51,8 @@ export type NewUpload = Omit<UploadInfo, 'offset' | 'completedAt' | 'storage'>;
 export function isExpired(upload: UploadInfo, now: Date): boolean {
   return upload.completedAt === null && upload.expiresAt !== null && upload.expiresAt.getTime() <= now.getTime();
 }
+
+/** How an upload about to be created appears to `pre-create` listeners and `authorize`. */
+export function uploadPreview(upload: NewUpload): UploadInfo {
+  return { ...upload, offset: 0, completedAt: null, storage: { type: 'pending' } };
+}
