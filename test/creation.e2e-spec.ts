@@ -51,15 +51,7 @@ describe.each(BACKENDS)('creation on the $name backend', (backend) => {
   const bytesOf = (uploadUrl: string): Promise<Buffer> => storedBytesOf(app.app, uploadUrl);
   const files = () => storedNames(app.app);
 
-  /** `request` is refused with `status` and leaves the storage as it was. */
-  async function expectRefused(request: () => Promise<TestResponse>, status: number): Promise<TestResponse> {
-    const before = await files();
-    const response = await request();
-    expect(response.status).toBe(status);
-    expect(response.headers.location).toBeUndefined();
-    expect(await files()).toEqual(before);
-    return response;
-  }
+  const expectRefused = (request: () => Promise<TestResponse>, status: number) => expectRefusedLeaving(files, request, status);
 
   describe('22: Upload-Length or Upload-Defer-Length: 1, exactly one', () => {
     it.each([
@@ -396,15 +388,7 @@ describe('creation on the file backend: upload ids are never paths', () => {
   const post = (headers: Record<string, string | number>, body?: string | Buffer) => send('POST', app.url, { headers: { ...TUS, ...headers }, body });
   const files = () => readdir(app.uploadDir);
 
-  /** `request` is refused with `status` and leaves the upload folder as it was. */
-  async function expectRefused(request: () => Promise<TestResponse>, status: number): Promise<TestResponse> {
-    const before = await files();
-    const response = await request();
-    expect(response.status).toBe(status);
-    expect(response.headers.location).toBeUndefined();
-    expect(await files()).toEqual(before);
-    return response;
-  }
+  const expectRefused = (request: () => Promise<TestResponse>, status: number) => expectRefusedLeaving(files, request, status);
 
   describe('ids that are not ours are 404 and touch nothing outside the upload folder', () => {
     const sentinel = `sentinel-${process.pid}-${Date.now()}`;
@@ -462,3 +446,17 @@ describe('creation on the file backend: upload ids are never paths', () => {
     });
   });
 });
+
+/** `request` is refused with `status`, answers no `Location`, and leaves what `stored` lists as it was. */
+async function expectRefusedLeaving(
+  stored: () => Promise<unknown>,
+  request: () => Promise<TestResponse>,
+  status: number,
+): Promise<TestResponse> {
+  const before = await stored();
+  const response = await request();
+  expect(response.status).toBe(status);
+  expect(response.headers.location).toBeUndefined();
+  expect(await stored()).toEqual(before);
+  return response;
+}

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { CompletedUpload } from '../../apps/sample/src/upload-registry.service.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -26,14 +27,7 @@ interface TestFile {
 }
 
 /** An entry of the sample's `GET /api/uploads`. */
-interface ListedUpload {
-  id: string;
-  name: string;
-  size: number;
-  sha256: string;
-  completedAt: string;
-  downloadUrl: string;
-}
+type ListedUpload = CompletedUpload;
 
 describe('the sample upload page in Chromium', () => {
   let work: string;
