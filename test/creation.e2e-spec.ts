@@ -9,6 +9,15 @@ import { BACKENDS } from './support/backends.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
 
+/** Every method that addresses an upload by id, directly and through X-HTTP-Method-Override. */
+const ID_REQUESTS: [string, Record<string, string | number>][] = [
+  ['HEAD', { ...TUS }],
+  ['PATCH', patchHeaders(0)],
+  ['DELETE', { ...TUS }],
+  ['POST', { ...TUS, 'X-HTTP-Method-Override': 'DELETE' }],
+  ['POST', { ...patchHeaders(0), 'X-HTTP-Method-Override': 'PATCH' }],
+];
+
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 const ID = '[A-Za-z0-9_-]+';
@@ -355,15 +364,8 @@ describe.each(BACKENDS)('creation on the $name backend', (backend) => {
       '/files/..%5Csentinel',
       '/files/uploads%2F..%2Fsentinel',
     ];
-    const requests: [string, Record<string, string | number>][] = [
-      ['HEAD', { ...TUS }],
-      ['PATCH', patchHeaders(0)],
-      ['DELETE', { ...TUS }],
-      ['POST', { ...TUS, 'X-HTTP-Method-Override': 'DELETE' }],
-      ['POST', { ...patchHeaders(0), 'X-HTTP-Method-Override': 'PATCH' }],
-    ];
 
-    it.each(requests)('ids: %s with %j on traversal paths is 404', async (method, headers) => {
+    it.each(ID_REQUESTS)('ids: %s with %j on traversal paths is 404', async (method, headers) => {
       const before = await storedEntries(app.app);
       for (const path of paths) {
         const response = await sendRawPath(method, app.origin, path, headers);
@@ -420,15 +422,8 @@ describe('creation on the file backend: upload ids are never paths', () => {
       `/files/..%5C${sentinel}`,
       `/files/${basename(app.uploadDir)}%2F..%2F${sentinel}`,
     ];
-    const requests: [string, Record<string, string | number>][] = [
-      ['HEAD', { ...TUS }],
-      ['PATCH', patchHeaders(0)],
-      ['DELETE', { ...TUS }],
-      ['POST', { ...TUS, 'X-HTTP-Method-Override': 'DELETE' }],
-      ['POST', { ...patchHeaders(0), 'X-HTTP-Method-Override': 'PATCH' }],
-    ];
 
-    it.each(requests)('ids: %s with %j on traversal paths is 404', async (method, headers) => {
+    it.each(ID_REQUESTS)('ids: %s with %j on traversal paths is 404', async (method, headers) => {
       const before = await files();
       for (const path of paths()) {
         const response = await sendRawPath(method, app.origin, path, headers);

@@ -21,7 +21,7 @@ export const QUEUE_SIZE = 4;
  * it was created here and stops the RGW when it was started here.
  */
 export async function startS3() {
-  const [{ S3Client, CreateBucketCommand, DeleteBucketCommand }, { startS3Server }] = await Promise.all([
+  const [{ S3Client, CreateBucketCommand, DeleteBucketCommand }, { startS3Server, sampleS3Env }] = await Promise.all([
     import('@aws-sdk/client-s3'),
     import('../../test/support/rgw.mjs'),
   ]);
@@ -54,15 +54,7 @@ export async function startS3() {
       endpoint: server.endpoint,
       bucket,
       client,
-      env: {
-        TUS_STORAGE: 's3',
-        S3_ENDPOINT: server.endpoint,
-        S3_BUCKET: bucket,
-        S3_REGION: server.region,
-        S3_ACCESS_KEY_ID: server.accessKeyId,
-        S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-        S3_FORCE_PATH_STYLE: 'true',
-      },
+      env: sampleS3Env(server, bucket),
       async gc() {
         if (!conf) return;
         try {

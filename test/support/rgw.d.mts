@@ -23,3 +23,6 @@ export declare function exportS3Server(server: S3TestServer): void;
 
 /** The server described by the environment; throws when `S3_ENDPOINT` or its keys are missing. */
 export declare function s3ServerEnv(): Omit<S3TestServer, 'stop'>;
+
+/** The sample app's environment for storing in `bucket` on `server` (`TUS_STORAGE=s3`). */
+export declare function sampleS3Env(server: Omit<S3TestServer, 'stop'>, bucket: string): Record<string, string>;

@@ -93,3 +93,16 @@ function isFree(port) {
     server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
+
+/** The sample app's environment for storing in `bucket` on `server` (`TUS_STORAGE=s3`). */
+export function sampleS3Env(server, bucket) {
+  return {
+    TUS_STORAGE: 's3',
+    S3_ENDPOINT: server.endpoint,
+    S3_BUCKET: bucket,
+    S3_REGION: server.region,
+    S3_ACCESS_KEY_ID: server.accessKeyId,
+    S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}

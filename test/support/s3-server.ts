@@ -10,7 +10,7 @@ import {
 import { randomBytes } from 'node:crypto';
 import { s3ServerEnv, type S3TestServer } from './rgw.mjs';
 
-export { exportS3Server, startS3Server, type S3TestServer } from './rgw.mjs';
+export { exportS3Server, sampleS3Env, startS3Server, type S3TestServer } from './rgw.mjs';
 
 /**
  * The server a test file uses, from the environment that the jest globalSetup filled
@@ -56,15 +56,3 @@ async function deleteBucket(client: S3Client, bucket: string): Promise<void> {
   await client.send(new DeleteBucketCommand({ Bucket: bucket }));
 }
 
-/** The sample app's environment for storing in `bucket` on `server` (`TUS_STORAGE=s3`). */
-export function sampleS3Env(server: Omit<S3TestServer, 'stop'>, bucket: string): Record<string, string> {
-  return {
-    TUS_STORAGE: 's3',
-    S3_ENDPOINT: server.endpoint,
-    S3_BUCKET: bucket,
-    S3_REGION: server.region,
-    S3_ACCESS_KEY_ID: server.accessKeyId,
-    S3_SECRET_ACCESS_KEY: server.secretAccessKey,
-    S3_FORCE_PATH_STYLE: 'true',
-  };
-}

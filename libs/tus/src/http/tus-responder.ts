@@ -28,30 +28,28 @@ export class TusResponder {
 
   /** A protocol response; `body` is a one-line plain-text reason. */
   send(request: IncomingMessage, response: unknown, status: number, headers: TusHeaders, body?: string): void {
-    const versioned = request.method !== 'OPTIONS';
+    const all: TusHeaders = {
+      'Tus-Resumable': request.method === 'OPTIONS' ? undefined : TUS_VERSION,
+      'Cache-Control': 'no-store',
+      'Content-Type': body === undefined ? undefined : 'text/plain; charset=utf-8',
+      ...headers,
+    };
     if (body === undefined && this.isExpress(response)) {
       // Most answers: headers and no body, on Express, whose `res.set()` and `res.send()` do
       // nothing for them that Node's own calls do not (no body: no ETag, type or length to
       // work out). Fastify and error bodies go through the adapter.
       response.statusCode = status;
-      if (versioned) response.setHeader('Tus-Resumable', TUS_VERSION);
-      response.setHeader('Cache-Control', 'no-store');
-      this.setRawHeaders(request, response, headers);
+      this.writeHeaders(request, all, (name, value) => response.setHeader(name, value));
       response.end();
       return;
     }
-    this.setHeaders(request, response, {
-      'Tus-Resumable': versioned ? TUS_VERSION : undefined,
-      'Cache-Control': 'no-store',
-      'Content-Type': body === undefined ? undefined : 'text/plain; charset=utf-8',
-      ...headers,
-    });
+    this.writeHeaders(request, all, (name, value) => this.adapterHost.httpAdapter.setHeader(response, name, value));
     this.adapterHost.httpAdapter.reply(response, body, status);
   }
 
   /** A download: the bytes as a stream, with the caller's caching headers. */
   stream(request: IncomingMessage, response: unknown, status: number, headers: TusHeaders, body: Readable): void {
-    this.setHeaders(request, response, headers);
+    this.writeHeaders(request, headers, (name, value) => this.adapterHost.httpAdapter.setHeader(response, name, value));
     this.adapterHost.httpAdapter.reply(response, new StreamableFile(body), status);
   }
 
@@ -60,31 +58,14 @@ export class TusResponder {
     return this.express && response instanceof ServerResponse;
   }
 
-  private setRawHeaders(request: IncomingMessage, response: ServerResponse, headers: TusHeaders): void {
-    for (const name in headers) {
-      const value = headers[name];
-      if (value !== undefined) response.setHeader(name, String(value));
-    }
+  /** Sets `headers` and, when configured, the CORS headers for this request's origin. */
+  private writeHeaders(request: IncomingMessage, headers: TusHeaders, set: (name: string, value: string) => void): void {
     const { cors } = this.config;
-    if (cors === undefined) return;
     const preflight = request.method === 'OPTIONS' && header(request, 'access-control-request-method') !== undefined;
-    const extra = corsHeaders(cors, header(request, 'origin'), preflight);
-    for (const name in extra) {
-      const value = extra[name];
-      if (value !== undefined) response.setHeader(name, String(value));
-    }
-  }
-
-  private setHeaders(request: IncomingMessage, response: unknown, headers: TusHeaders): void {
-    const adapter = this.adapterHost.httpAdapter;
-    const { cors } = this.config;
-    const all =
-      cors === undefined
-        ? headers
-        : { ...headers, ...corsHeaders(cors, header(request, 'origin'), request.method === 'OPTIONS' && header(request, 'access-control-request-method') !== undefined) };
+    const all = cors === undefined ? headers : { ...headers, ...corsHeaders(cors, header(request, 'origin'), preflight) };
     for (const name in all) {
       const value = all[name];
-      if (value !== undefined) adapter.setHeader(response, name, String(value));
+      if (value !== undefined) set(name, String(value));
     }
   }
 }
