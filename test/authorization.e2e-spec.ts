@@ -3,8 +3,8 @@ import { type CanActivate, type ExecutionContext, HttpException, Injectable } fr
 import type { IncomingMessage } from 'node:http';
 import type { TusIntent, UploadInfo } from 'nestjs-tus';
 import { createUpload, patchHeaders, send, TUS } from './support/http.js';
-import { BACKENDS } from './support/backends.js';
-import { startTusApp, type RunningApp } from './support/tus-app.js';
+import { TARGETS } from './support/targets.js';
+import { startTusApp, type RunningApp, PLATFORMS } from './support/tus-app.js';
 
 const user = (request: IncomingMessage) => request.headers['x-user'] as string | undefined;
 
@@ -15,14 +15,14 @@ function ownerOnly(request: IncomingMessage, intent: TusIntent, upload: UploadIn
   return upload.metadata.owner === user(request);
 }
 
-describe.each(BACKENDS)('authorize option on the $name backend', (backend) => {
+describe.each(TARGETS)('authorize option on the $name', ({ backend, platform }) => {
   let app: RunningApp;
   const as = (name: string) => ({ ...TUS, 'X-User': name });
 
   beforeAll(async () => {
     app = await startTusApp(
       { authorize: ownerOnly, metadataOverride: (request, metadata) => ({ ...metadata, owner: user(request) ?? '' }) },
-      { backend },
+      { backend, platform },
     );
   });
   afterAll(() => app.close());
@@ -70,10 +70,10 @@ class TokenGuard implements CanActivate {
   }
 }
 
-describe('guards extra', () => {
+describe.each(PLATFORMS)('guards extra on %s', (platform) => {
   let app: RunningApp;
   beforeAll(async () => {
-    app = await startTusApp({ guards: [TokenGuard] });
+    app = await startTusApp({ guards: [TokenGuard] }, { platform });
   });
   afterAll(() => app.close());
 

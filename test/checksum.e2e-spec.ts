@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { createUpload, offsetOf, patchHeaders, send, slowBody, TUS, type TestResponse } from './support/http.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
@@ -13,12 +13,12 @@ const digest = (algorithm: string, data: string | Buffer): string => createHash(
 const OCTETS = 'application/offset+octet-stream';
 
 /** Checklist 31-33: the checksum and checksum-trailer extensions. */
-describe.each(BACKENDS)('checksum on the $name backend', (backend) => {
+describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
   let app: TusApp;
 
   beforeAll(async () => {
     // downloadUnfinished: the tests read an unfinished upload's bytes through GET.
-    app = await startTusApp({ downloadUnfinished: true }, { backend });
+    app = await startTusApp({ downloadUnfinished: true }, { backend, platform });
   });
   afterAll(async () => {
     await app?.close();
@@ -210,7 +210,7 @@ describe.each(BACKENDS)('checksum on the $name backend', (backend) => {
   describe('checksum disabled', () => {
     let plain: TusApp;
     beforeAll(async () => {
-      plain = await startTusApp({ extensions: ['creation', 'termination'] }, { backend });
+      plain = await startTusApp({ extensions: ['creation', 'termination'] }, { backend, platform });
     });
     afterAll(async () => {
       await plain?.close();

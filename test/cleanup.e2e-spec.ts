@@ -4,7 +4,7 @@ import { OnEvent } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
 import { createUpload, patchHeaders, send, TUS } from './support/http.js';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { ManualClock, startTusApp, type RunningApp } from './support/tus-app.js';
 
 @Injectable()
@@ -16,12 +16,12 @@ class Terminations {
   }
 }
 
-describe.each(BACKENDS)('cleanupIntervalSeconds on the $name backend', (backend) => {
+describe.each(TARGETS)('cleanupIntervalSeconds on the $name', ({ backend, platform }) => {
   const clock = new ManualClock();
   let app: RunningApp;
 
   beforeAll(async () => {
-    app = await startTusApp({ expirationSeconds: 60, cleanupIntervalSeconds: 1 }, { backend, clock, providers: [Terminations] });
+    app = await startTusApp({ expirationSeconds: 60, cleanupIntervalSeconds: 1 }, { backend, platform, clock, providers: [Terminations] });
   });
   afterAll(() => app.close());
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { TUS_EXTENSIONS, TusEvent, type TusPostEvent } from 'nestjs-tus';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf, type TestResponse } from './support/http.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
@@ -9,13 +9,13 @@ import { startTusApp } from './support/tus-app.js';
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 /** Checklist 35-38: the concatenation extension. */
-describe.each(BACKENDS)('concatenation on the $name backend', (backend) => {
+describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => {
   let app: TusApp;
   const finished: string[] = [];
 
   beforeAll(async () => {
     // downloadUnfinished: the tests read an unfinished upload's bytes through GET.
-    app = await startTusApp({ downloadUnfinished: true }, { backend });
+    app = await startTusApp({ downloadUnfinished: true }, { backend, platform });
     app.app.get(EventEmitter2).on(TusEvent.POST_FINISH, (event: TusPostEvent) => finished.push(event.upload.id));
   });
   afterAll(async () => {
@@ -189,7 +189,7 @@ describe.each(BACKENDS)('concatenation on the $name backend', (backend) => {
     describe('without concatenation-unfinished', () => {
       let strict: TusApp;
       beforeAll(async () => {
-        strict = await startTusApp({ extensions: TUS_EXTENSIONS.filter((name) => name !== 'concatenation-unfinished') }, { backend });
+        strict = await startTusApp({ extensions: TUS_EXTENSIONS.filter((name) => name !== 'concatenation-unfinished') }, { backend, platform });
       });
       afterAll(async () => {
         await strict?.close();

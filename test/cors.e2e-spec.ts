@@ -1,15 +1,16 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TusModule } from 'nestjs-tus';
 import { createUpload, send, TUS } from './support/http.js';
-import { startTusApp, tempDir, type RunningApp } from './support/tus-app.js';
+import { startTusApp, tempDir, type RunningApp, PLATFORMS } from './support/tus-app.js';
 
 const EXPOSED = 'Location, Upload-Offset, Upload-Length, Upload-Metadata, Upload-Defer-Length, Upload-Concat, Upload-Expires, Tus-Version, Tus-Resumable, Tus-Max-Size, Tus-Extension, Tus-Checksum-Algorithm';
 
-describe('cors option', () => {
+describe.each(PLATFORMS)('cors option on %s', (platform) => {
   let app: RunningApp;
   afterEach(() => app.close());
 
@@ -17,7 +18,7 @@ describe('cors option', () => {
     send('OPTIONS', url, { headers: { Origin: origin, 'Access-Control-Request-Method': 'PATCH', 'Access-Control-Request-Headers': 'upload-offset' } });
 
   it('answers a preflight from an allowed origin with the methods and the tus request headers (checklist 40)', async () => {
-    app = await startTusApp({ cors: { origin: ['https://app.example'], credentials: true, maxAge: 600 } });
+    app = await startTusApp({ cors: { origin: ['https://app.example'], credentials: true, maxAge: 600 } }, { platform });
     const response = await preflight(app.url, 'https://app.example');
     expect(response.status).toBe(204);
     expect(response.headers['access-control-allow-origin']).toBe('https://app.example');
@@ -31,7 +32,7 @@ describe('cors option', () => {
   });
 
   it('exposes the tus response headers on every response, errors included (checklist 39)', async () => {
-    app = await startTusApp({ cors: { origin: /\.example$/ } });
+    app = await startTusApp({ cors: { origin: /\.example$/ } }, { platform });
     const origin = { Origin: 'https://x.example' };
     const created = await send('POST', app.url, { headers: { ...TUS, ...origin, 'Upload-Length': 1 } });
     expect(created.headers['access-control-expose-headers']).toBe(EXPOSED);
@@ -42,7 +43,7 @@ describe('cors option', () => {
   });
 
   it('sends nothing to an origin it does not allow, and never * to a credentialed list', async () => {
-    app = await startTusApp({ cors: { origin: ['https://app.example'], credentials: true } });
+    app = await startTusApp({ cors: { origin: ['https://app.example'], credentials: true } }, { platform });
     const response = await preflight(app.url, 'https://evil.example');
     expect(response.headers['access-control-allow-origin']).toBeUndefined();
     const url = await createUpload(app.url, { 'Upload-Length': 1, Origin: 'https://app.example' });
@@ -51,7 +52,7 @@ describe('cors option', () => {
   });
 
   it("answers * to any origin with origin '*'", async () => {
-    app = await startTusApp({ cors: { origin: '*' } });
+    app = await startTusApp({ cors: { origin: '*' } }, { platform });
     const response = await send('POST', app.url, { headers: { ...TUS, Origin: 'https://a.b', 'Upload-Length': 1 } });
     expect(response.headers['access-control-allow-origin']).toBe('*');
     expect(response.headers.vary).toBeUndefined();
@@ -61,7 +62,8 @@ describe('cors option', () => {
     const dir = await tempDir();
     @Module({ imports: [TusModule.forRoot({ uploadDir: dir.path, cors: { origin: ['https://app.example'] } })] })
     class AppModule {}
-    const nest = await NestFactory.create(AppModule, { logger: false, cors: { origin: 'https://app.example', exposedHeaders: ['X-App'] } });
+    const options = { logger: false as const, cors: { origin: 'https://app.example', exposedHeaders: ['X-App'] } };
+    const nest = platform === 'fastify' ? await NestFactory.create(AppModule, new FastifyAdapter(), options) : await NestFactory.create(AppModule, options);
     await nest.listen(0, '127.0.0.1');
     const url = `http://127.0.0.1:${(nest.getHttpServer().address() as AddressInfo).port}/files`;
     app = { app: nest, origin: '', url, close: async () => (await nest.close(), await dir.cleanup()) };

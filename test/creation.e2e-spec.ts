@@ -5,9 +5,9 @@ import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
 import { b64, createUpload, head, offsetOf, patchHeaders, send, slowBody, TUS, uploadIdOf, type TestResponse } from './support/http.js';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from './support/stored.js';
-import { startTusApp } from './support/tus-app.js';
+import { startTusApp, PLATFORMS } from './support/tus-app.js';
 
 /** Every method that addresses an upload by id, directly and through X-HTTP-Method-Override. */
 const ID_REQUESTS: [string, Record<string, string | number>][] = [
@@ -41,14 +41,14 @@ function sendRawPath(method: string, origin: string, path: string, headers: Reco
 }
 
 /** Checklist 22-28: creating uploads, metadata, Location, creation-defer-length, creation-with-upload; and upload ids. */
-describe.each(BACKENDS)('creation on the $name backend', (backend) => {
+describe.each(TARGETS)('creation on the $name', ({ backend, platform }) => {
   const MAX_SIZE = 1000;
   let app: TusApp;
   const finished: string[] = [];
 
   beforeAll(async () => {
     // downloadUnfinished: the tests read an unfinished upload's bytes through GET.
-    app = await startTusApp({ maxSize: MAX_SIZE, downloadUnfinished: true }, { backend });
+    app = await startTusApp({ maxSize: MAX_SIZE, downloadUnfinished: true }, { backend, platform });
     app.app.get(EventEmitter2).on(TusEvent.POST_FINISH, (event: TusPostEvent) => finished.push(event.upload.id));
   });
   afterAll(async () => {
@@ -105,8 +105,8 @@ describe.each(BACKENDS)('creation on the $name backend', (backend) => {
     let trusting: TusApp;
     beforeAll(async () => {
       [relative, trusting] = await Promise.all([
-        startTusApp({ relativeLocation: true }, { backend }),
-        startTusApp({ trustForwardedHeaders: true }, { backend }),
+        startTusApp({ relativeLocation: true }, { backend, platform }),
+        startTusApp({ trustForwardedHeaders: true }, { backend, platform }),
       ]);
     });
     afterAll(async () => {
@@ -377,11 +377,11 @@ describe.each(BACKENDS)('creation on the $name backend', (backend) => {
 });
 
 /** Path traversal on the file backend: ids that are paths reach nothing outside the upload folder. */
-describe('creation on the file backend: upload ids are never paths', () => {
+describe.each(PLATFORMS)('creation on the file backend: upload ids are never paths on %s', (platform) => {
   let app: TusApp;
 
   beforeAll(async () => {
-    app = await startTusApp({ maxSize: 1000 });
+    app = await startTusApp({ maxSize: 1000 }, { platform });
   });
   afterAll(async () => {
     await app?.close();

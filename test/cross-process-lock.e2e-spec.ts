@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createUpload, patchHeaders, send, TUS } from './support/http.js';
+import { PLATFORMS } from './support/tus-app.js';
 import { startSamplesSharingFolder, type SampleProcess } from './support/sample-process.js';
 
 const KiB = 1024;
@@ -23,14 +24,14 @@ function trickle(byte: number, size: number, ms: number): Readable {
   );
 }
 
-describe('two processes sharing one upload folder (file backend)', () => {
+describe.each(PLATFORMS)('two processes sharing one upload folder (file backend) on %s', (platform) => {
   let a: SampleProcess;
   let b: SampleProcess;
   let dir: string;
   let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ a, b, dir, stop } = await startSamplesSharingFolder());
+    ({ a, b, dir, stop } = await startSamplesSharingFolder({ HTTP_ADAPTER: platform }));
   });
   afterAll(() => stop?.());
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { b64, createUpload, patchHeaders, send, TUS } from './support/http.js';
-import { BACKENDS } from './support/backends.js';
-import { startTusApp, type RunningApp } from './support/tus-app.js';
+import { TARGETS } from './support/targets.js';
+import { startTusApp, type RunningApp, PLATFORMS } from './support/tus-app.js';
 
 async function completed(app: RunningApp, data: Buffer, metadata: Record<string, string> = {}): Promise<string> {
   const header = Object.entries(metadata).map(([key, value]) => `${key} ${b64(value)}`).join(',');
@@ -12,12 +12,12 @@ async function completed(app: RunningApp, data: Buffer, metadata: Record<string,
   return url;
 }
 
-describe.each(BACKENDS)('download (GET <path>/:id) on the $name backend', (backend) => {
+describe.each(TARGETS)('download (GET <path>/:id) on the $name', ({ backend, platform }) => {
   let app: RunningApp;
   const data = randomBytes(100_000);
 
   beforeAll(async () => {
-    app = await startTusApp({}, { backend });
+    app = await startTusApp({}, { backend, platform });
   });
   afterAll(() => app.close());
 
@@ -87,9 +87,9 @@ describe.each(BACKENDS)('download (GET <path>/:id) on the $name backend', (backe
   });
 });
 
-describe('download options', () => {
+describe.each(PLATFORMS)('download options on %s', (platform) => {
   it('download: false turns the route off (404)', async () => {
-    const app = await startTusApp({ download: false });
+    const app = await startTusApp({ download: false }, { platform });
     try {
       const url = await completed(app, Buffer.from('hello'));
       expect((await send('GET', url)).status).toBe(404);
@@ -100,7 +100,7 @@ describe('download options', () => {
   });
 
   it('downloadUnfinished: true serves the bytes received so far', async () => {
-    const app = await startTusApp({ downloadUnfinished: true });
+    const app = await startTusApp({ downloadUnfinished: true }, { platform });
     try {
       const url = await createUpload(app.url, { 'Upload-Length': 10 });
       await send('PATCH', url, { headers: patchHeaders(0), body: 'abc' });

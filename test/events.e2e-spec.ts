@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TusEvent, type TusPostEvent, type TusPreEvent } from 'nestjs-tus';
 import { b64, createUpload, patchHeaders, send, TUS } from './support/http.js';
-import { startTusApp, type RunningApp } from './support/tus-app.js';
+import { startTusApp, type RunningApp, PLATFORMS } from './support/tus-app.js';
 
 interface Recorded {
   name: string;
@@ -60,7 +60,7 @@ class Recorder {
 const names = () => Recorder.events.map((event) => event.name);
 const settle = () => sleep(20); // post- events are emitted after the response is written
 
-describe('lifecycle events and hooks', () => {
+describe.each(PLATFORMS)('lifecycle events and hooks on %s', (platform) => {
   let app: RunningApp & { uploadDir: string };
 
   beforeAll(async () => {
@@ -69,7 +69,7 @@ describe('lifecycle events and hooks', () => {
         postReceiveIntervalMs: 400,
         metadataOverride: async (request, metadata) => ({ ...metadata, owner: String(request.headers['x-user'] ?? 'anonymous') }),
       },
-      { providers: [Recorder] },
+      { providers: [Recorder], platform },
     );
   });
   afterAll(() => app.close());

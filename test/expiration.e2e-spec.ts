@@ -1,31 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { TusModuleOptions } from 'nestjs-tus';
-import { BACKENDS, type BackendFixture } from './support/backends.js';
+import { type Target, TARGETS } from './support/targets.js';
 import { createUpload, head, offsetOf, patchHeaders, send, TUS } from './support/http.js';
 import { storedBytesOf } from './support/stored.js';
 import { ManualClock, startTusApp } from './support/tus-app.js';
 
 /**
- * The tus module on a real port and on `backend`, with `TusClock` replaced through Nest's testing
+ * The tus module on a real port, on the target's backend and platform, with `TusClock` replaced through Nest's testing
  * module. `downloadUnfinished`: the tests read an unfinished upload's bytes through GET.
  */
-async function startWithClock(options: TusModuleOptions, backend: BackendFixture) {
+async function startWithClock(options: TusModuleOptions, { backend, platform }: Target) {
   const clock = new ManualClock(Date.parse('2030-01-15T10:00:00Z'));
-  return { ...(await startTusApp({ downloadUnfinished: true, ...options }, { backend, clock })), clock };
+  return { ...(await startTusApp({ downloadUnfinished: true, ...options }, { backend, platform, clock })), clock };
 }
 
 const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 const LIFETIME = 60;
 
 /** Checklist 29-30: the expiration extension. */
-describe.each(BACKENDS)('expiration on the $name backend', (backend) => {
+describe.each(TARGETS)('expiration on the $name', (target) => {
   let server: Awaited<ReturnType<typeof startWithClock>>;
   let never: Awaited<ReturnType<typeof startWithClock>>;
 
   beforeAll(async () => {
     [server, never] = await Promise.all([
-      startWithClock({ expirationSeconds: LIFETIME }, backend),
-      startWithClock({ expirationSeconds: null }, backend),
+      startWithClock({ expirationSeconds: LIFETIME }, target),
+      startWithClock({ expirationSeconds: null }, target),
     ]);
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf } from './support/http.js';
 import { storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
@@ -7,11 +7,11 @@ import { startTusApp } from './support/tus-app.js';
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 /** Checklist 8-13: what HEAD tells a client about an upload. */
-describe.each(BACKENDS)('HEAD on the $name backend', (backend) => {
+describe.each(TARGETS)('HEAD on the $name', ({ backend, platform }) => {
   let app: TusApp;
 
   beforeAll(async () => {
-    app = await startTusApp({}, { backend });
+    app = await startTusApp({}, { backend, platform });
   });
   afterAll(async () => {
     await app?.close();

@@ -3,7 +3,7 @@ import { Controller, Get, Injectable, Module, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FileStorageBackend, TusModule, type TusModuleOptions, TusOptionsError, TusStorageService } from 'nestjs-tus';
 import { send, TUS } from './support/http.js';
-import { startApp, tempDir, type RunningApp } from './support/tus-app.js';
+import { PLATFORMS, type Platform, startApp, tempDir, type RunningApp } from './support/tus-app.js';
 
 const dirs: Array<{ cleanup(): Promise<void> }> = [];
 const apps: RunningApp[] = [];
@@ -18,8 +18,8 @@ async function uploadDir(): Promise<string> {
   return dir.path;
 }
 
-async function boot(imports: unknown[], path = '/files', providers: unknown[] = [], controllers: unknown[] = []) {
-  const app = await startApp({ imports: imports as [], providers: providers as [], controllers: controllers as [] }, path);
+async function boot(platform: Platform, imports: unknown[], path = '/files', providers: unknown[] = [], controllers: unknown[] = []) {
+  const app = await startApp({ imports: imports as [], providers: providers as [], controllers: controllers as [] }, path, platform);
   apps.push(app);
   return app;
 }
@@ -44,20 +44,21 @@ class OptionsFactory {
 @Module({ providers: [OptionsFactory], exports: [OptionsFactory] })
 class OptionsFactoryModule {}
 
-describe('TusModule configuration styles', () => {
+describe.each(PLATFORMS)('TusModule configuration styles on %s', (platform) => {
   it('forRoot with the default path /files', async () => {
-    const app = await boot([TusModule.forRoot({ uploadDir: await uploadDir() })]);
+    const app = await boot(platform, [TusModule.forRoot({ uploadDir: await uploadDir() })]);
     await expectTusAt(app.url);
   });
 
   it('forRoot with a custom path, normalised', async () => {
-    const app = await boot([TusModule.forRoot({ uploadDir: await uploadDir(), path: 'api/uploads/' })], '/api/uploads');
+    const app = await boot(platform, [TusModule.forRoot({ uploadDir: await uploadDir(), path: 'api/uploads/' })], '/api/uploads');
     await expectTusAt(app.url);
   });
 
   it('forRootAsync with useFactory + inject, path known up front', async () => {
     const dir = await uploadDir();
     const app = await boot(
+      platform,
       [
         TusModule.forRootAsync({
           path: '/async',
@@ -75,14 +76,14 @@ describe('TusModule configuration styles', () => {
 
   it('forRootAsync with useClass', async () => {
     OptionsFactory.dir = await uploadDir();
-    const app = await boot([TusModule.forRootAsync({ useClass: OptionsFactory })]);
+    const app = await boot(platform, [TusModule.forRootAsync({ useClass: OptionsFactory })]);
     await expectTusAt(app.url);
     expect((await send('OPTIONS', app.url)).headers['tus-max-size']).toBe('1234');
   });
 
   it('forRootAsync with useExisting', async () => {
     OptionsFactory.dir = await uploadDir();
-    const app = await boot([TusModule.forRootAsync({ imports: [OptionsFactoryModule], useExisting: OptionsFactory })]);
+    const app = await boot(platform, [TusModule.forRootAsync({ imports: [OptionsFactoryModule], useExisting: OptionsFactory })]);
     await expectTusAt(app.url);
     expect((await send('OPTIONS', app.url)).headers['tus-max-size']).toBe('1234');
   });
@@ -99,7 +100,7 @@ describe('TusModule configuration styles', () => {
     @Module({ controllers: [ProbeController] })
     class FeatureModule {}
 
-    const app = await boot([TusModule.forRoot({ uploadDir: await uploadDir(), isGlobal: true }), FeatureModule]);
+    const app = await boot(platform, [TusModule.forRoot({ uploadDir: await uploadDir(), isGlobal: true }), FeatureModule]);
     const created = await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 7 } });
     const id = created.headers.location!.split('/').pop();
     const probe = await send('GET', `${app.origin}/probe/${id}`);
@@ -126,12 +127,12 @@ describe('TusModule configuration styles', () => {
         super({ directory: dir });
       }
     }
-    const app = await boot([TusModule.forRoot({ storage: MyBackend })]);
+    const app = await boot(platform, [TusModule.forRoot({ storage: MyBackend })]);
     await expectTusAt(app.url);
   });
 
   it('advertises only the extensions asked for', async () => {
-    const app = await boot([TusModule.forRoot({ uploadDir: await uploadDir(), extensions: ['creation', 'checksum'] })]);
+    const app = await boot(platform, [TusModule.forRoot({ uploadDir: await uploadDir(), extensions: ['creation', 'checksum'] })]);
     const options = await send('OPTIONS', app.url);
     expect(options.headers['tus-extension']).toBe('creation,checksum');
     const created = await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 1 } });

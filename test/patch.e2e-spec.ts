@@ -14,19 +14,19 @@ import {
   uploadIdOf,
   type TestResponse,
 } from './support/http.js';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { storedBytesOf, storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 /** Checklist 14-21: appending bytes. */
-describe.each(BACKENDS)('PATCH on the $name backend', (backend) => {
+describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
   let app: TusApp;
 
   beforeAll(async () => {
     // downloadUnfinished: the tests read an unfinished upload's bytes through GET.
-    app = await startTusApp({ downloadUnfinished: true }, { backend });
+    app = await startTusApp({ downloadUnfinished: true }, { backend, platform });
   });
   afterAll(async () => {
     await app?.close();
@@ -247,7 +247,7 @@ describe.each(BACKENDS)('PATCH on the $name backend', (backend) => {
   describe('19: unknown 404, expired 410, final 403', () => {
     let expiring: TusApp;
     beforeAll(async () => {
-      expiring = await startTusApp({ expirationSeconds: 1, downloadUnfinished: true }, { backend });
+      expiring = await startTusApp({ expirationSeconds: 1, downloadUnfinished: true }, { backend, platform });
     });
     afterAll(async () => {
       await expiring?.close();

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { b64, createUpload, patchHeaders, send, sendInterruptedPatch, TUS } from './support/http.js';
-import { startTusApp, type Platform, type RunningApp } from './support/tus-app.js';
+import { PLATFORMS, startTusApp, type RunningApp } from './support/tus-app.js';
 import { runUpload } from './support/tus-client.js';
 
 const sha1 = (bytes: Buffer | string) => createHash('sha1').update(bytes).digest('base64');
 const offsetOf = async (url: string) => (await send('HEAD', url, { headers: TUS })).headers['upload-offset'];
 
-describe.each<Platform>(['express', 'fastify'])('the module on Nest %s', (platform) => {
+describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
   let app: RunningApp;
 
   beforeAll(async () => {

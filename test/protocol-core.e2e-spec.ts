@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TUS_EXTENSIONS } from 'nestjs-tus';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { createUpload, head, offsetOf, patchHeaders, send, TUS, uploadIdOf, type TestResponse } from './support/http.js';
 import { storedBytesOf, storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
@@ -8,13 +8,13 @@ import { startTusApp } from './support/tus-app.js';
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 /** Checklist 1-7: headers every response carries, version negotiation, integers, method override, OPTIONS. */
-describe.each(BACKENDS)('tus core protocol on the $name backend', (backend) => {
+describe.each(TARGETS)('tus core protocol on the $name', ({ backend, platform }) => {
   const MAX_SIZE = 1024;
   let app: TusApp;
 
   beforeAll(async () => {
     // downloadUnfinished: the tests read an unfinished upload's bytes through GET.
-    app = await startTusApp({ maxSize: MAX_SIZE, downloadUnfinished: true }, { backend });
+    app = await startTusApp({ maxSize: MAX_SIZE, downloadUnfinished: true }, { backend, platform });
   });
   afterAll(async () => {
     await app?.close();
@@ -228,9 +228,9 @@ describe.each(BACKENDS)('tus core protocol on the $name backend', (backend) => {
     let none: TusApp;
     beforeAll(async () => {
       [plain, subset, none] = await Promise.all([
-        startTusApp({}, { backend }),
-        startTusApp({ extensions: ['creation', 'termination'] }, { backend }),
-        startTusApp({ extensions: [] }, { backend }),
+        startTusApp({}, { backend, platform }),
+        startTusApp({ extensions: ['creation', 'termination'] }, { backend, platform }),
+        startTusApp({ extensions: [] }, { backend, platform }),
       ]);
     });
     afterAll(async () => {

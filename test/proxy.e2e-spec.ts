@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { send, TUS } from './support/http.js';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { startProxy, type Proxy } from './support/nginx.js';
 import { startTusApp, type RunningApp } from './support/tus-app.js';
 import { runUpload } from './support/tus-client.js';
@@ -9,7 +9,7 @@ import { runUpload } from './support/tus-client.js';
 const MiB = 1024 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-describe.each(BACKENDS)('behind a real reverse proxy (nginx), $name backend', (backend) => {
+describe.each(TARGETS)('behind a real reverse proxy (nginx), $name', ({ backend, platform }) => {
   let trusting: RunningApp;
   let relative: RunningApp;
   let proxy: Proxy;
@@ -17,8 +17,8 @@ describe.each(BACKENDS)('behind a real reverse proxy (nginx), $name backend', (b
 
   beforeAll(async () => {
     [trusting, relative] = await Promise.all([
-      startTusApp({ trustForwardedHeaders: true }, { backend }),
-      startTusApp({ relativeLocation: true }, { backend }),
+      startTusApp({ trustForwardedHeaders: true }, { backend, platform }),
+      startTusApp({ relativeLocation: true }, { backend, platform }),
     ]);
     [proxy, relativeProxy] = await Promise.all([startProxy(trusting.origin), startProxy(relative.origin)]);
   });

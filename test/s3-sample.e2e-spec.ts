@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { runUpload } from './support/tus-client.js';
 import { startSample, type SampleProcess } from './support/sample-process.js';
+import { PLATFORMS } from './support/tus-app.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from './support/s3-server.js';
 
 const MiB = 1024 * 1024;
@@ -57,7 +58,7 @@ async function upload(sample: SampleProcess, size: number): Promise<void> {
   expect(await downloadDigest(url)).toBe(source.digest());
 }
 
-describe('the sample app on the S3 backend (TUS_STORAGE=s3) against a real RGW', () => {
+describe.each(PLATFORMS)('the sample app on the S3 backend (TUS_STORAGE=s3) against a real RGW, on %s', (platform) => {
   let client: S3Client;
   let bucket: { bucket: string; dispose(): Promise<void> };
   let sample: SampleProcess;
@@ -66,7 +67,7 @@ describe('the sample app on the S3 backend (TUS_STORAGE=s3) against a real RGW',
     const server = s3ServerFromEnv();
     client = createTestS3Client(server);
     bucket = await createTestBucket(client, 'sample');
-    sample = await startSample(sampleS3Env(server, bucket.bucket));
+    sample = await startSample({ ...sampleS3Env(server, bucket.bucket), HTTP_ADAPTER: platform });
   });
   afterAll(async () => {
     await sample?.stop();
@@ -79,7 +80,7 @@ describe('the sample app on the S3 backend (TUS_STORAGE=s3) against a real RGW',
     const afterSmall = await peakRssMiB(sample.process.pid!);
     await upload(sample, 1024 * MiB);
     const afterLarge = await peakRssMiB(sample.process.pid!);
-    console.log(`sample on S3: peak RSS ${afterSmall.toFixed(1)} MiB after 128 MiB, ${afterLarge.toFixed(1)} MiB after 1 GiB`);
+    console.log(`sample on S3 (${platform}): peak RSS ${afterSmall.toFixed(1)} MiB after 128 MiB, ${afterLarge.toFixed(1)} MiB after 1 GiB`);
     // Eight times the bytes (896 MiB more): buffering would show as hundreds of MiB. The peak may
     // grow by less than the backend's own bound for one request, partSize x (in-flight parts + 2)
     // = 8 MiB x 6, which leaves room for the garbage collector's timing on a loaded machine.

@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { type ClientRequest, request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createUpload, patchHeaders, send, TUS } from './support/http.js';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { startSamplesSharingFolder, type SampleProcess } from './support/sample-process.js';
-import { startTusApp, type RunningApp } from './support/tus-app.js';
+import { startTusApp, type RunningApp, PLATFORMS } from './support/tus-app.js';
 
 const KiB = 1024;
 const offsetOf = async (url: string) => Number((await send('HEAD', url, { headers: TUS })).headers['upload-offset']);
@@ -21,15 +21,15 @@ async function stalledPatch(url: string, offset: number, sent: Buffer, promised:
   return req;
 }
 
-describe.each(BACKENDS)('stalled requests on the $name backend', (backend) => {
+describe.each(TARGETS)('stalled requests on the $name', ({ backend, platform }) => {
   let app: RunningApp;
   let idleApp: RunningApp;
   const data = randomBytes(256 * KiB);
 
   beforeAll(async () => {
     [app, idleApp] = await Promise.all([
-      startTusApp({}, { backend }),
-      startTusApp({ idleTimeoutSeconds: 1 }, { backend }),
+      startTusApp({}, { backend, platform }),
+      startTusApp({ idleTimeoutSeconds: 1 }, { backend, platform }),
     ]);
   });
   afterAll(async () => {
@@ -85,13 +85,13 @@ describe.each(BACKENDS)('stalled requests on the $name backend', (backend) => {
   });
 });
 
-describe('stalled requests across processes (file backend, shared folder)', () => {
+describe.each(PLATFORMS)('stalled requests across processes (file backend, shared folder) on %s', (platform) => {
   let a: SampleProcess;
   let b: SampleProcess;
   let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ a, b, stop } = await startSamplesSharingFolder());
+    ({ a, b, stop } = await startSamplesSharingFolder({ HTTP_ADAPTER: platform }));
   });
   afterAll(() => stop?.());
 

@@ -5,9 +5,9 @@ import { readdir } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { InvalidRequestError, TusEvent, TusStorageService, UploadNotFoundError } from 'nestjs-tus';
 import { createUpload, patchHeaders, send, TUS } from './support/http.js';
-import { ManualClock, startTusApp, type RunningApp } from './support/tus-app.js';
+import { ManualClock, startTusApp, type RunningApp, PLATFORMS } from './support/tus-app.js';
 
-describe('TusStorageService', () => {
+describe.each(PLATFORMS)('TusStorageService on %s', (platform) => {
   const clock = new ManualClock();
   let app: INestApplication;
   let service: TusStorageService;
@@ -16,7 +16,7 @@ describe('TusStorageService', () => {
   const terminated: string[] = [];
 
   beforeAll(async () => {
-    running = await startTusApp({ expirationSeconds: 60 }, { clock });
+    running = await startTusApp({ expirationSeconds: 60 }, { clock, platform });
     ({ app, url } = running);
     service = app.get(TusStorageService);
     app.get(EventEmitter2).on(TusEvent.POST_TERMINATE, ({ upload }) => terminated.push(upload.id));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { BACKENDS } from './support/backends.js';
+import { TARGETS } from './support/targets.js';
 import { createUpload, head, patchHeaders, send, TUS, uploadIdOf } from './support/http.js';
 import { storedNames } from './support/stored.js';
 import { startTusApp } from './support/tus-app.js';
@@ -7,11 +7,11 @@ import { startTusApp } from './support/tus-app.js';
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 /** Checklist 34: the termination extension. */
-describe.each(BACKENDS)('termination on the $name backend', (backend) => {
+describe.each(TARGETS)('termination on the $name', ({ backend, platform }) => {
   let app: TusApp;
 
   beforeAll(async () => {
-    app = await startTusApp({}, { backend });
+    app = await startTusApp({}, { backend, platform });
   });
   afterAll(async () => {
     await app?.close();
@@ -105,7 +105,7 @@ describe.each(BACKENDS)('termination on the $name backend', (backend) => {
   describe('termination disabled', () => {
     let plain: TusApp;
     beforeAll(async () => {
-      plain = await startTusApp({ extensions: ['creation'] }, { backend });
+      plain = await startTusApp({ extensions: ['creation'] }, { backend, platform });
     });
     afterAll(async () => {
       await plain?.close();

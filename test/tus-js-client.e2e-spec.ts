@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
 import { send, TUS } from './support/http.js';
-import { startTusApp, type RunningApp } from './support/tus-app.js';
+import { startTusApp, type RunningApp, PLATFORMS } from './support/tus-app.js';
 import { runUpload } from './support/tus-client.js';
 
 const MiB = 1024 * 1024;
@@ -20,12 +20,12 @@ async function* slices(data: Buffer, size: number, delayMs: number): AsyncGenera
   }
 }
 
-describe('a real tus client (tus-js-client) against the file backend', () => {
+describe.each(PLATFORMS)('a real tus client (tus-js-client) against the file backend on %s', (platform) => {
   let app: RunningApp & { uploadDir: string };
   const stored = (url: string) => readFile(join(app.uploadDir, idOf(url)));
 
   beforeAll(async () => {
-    app = await startTusApp();
+    app = await startTusApp({}, { platform });
   });
   afterAll(() => app.close());
 

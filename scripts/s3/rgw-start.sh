@@ -130,6 +130,12 @@ rgw dns name = localhost
 rgw enable usage log = false
 rgw thread pool size = 64
 rgw data = $BASE/rgw
+# Deleted objects and aborted multipart parts are only freed by RGW's garbage collector, which by
+# default waits 2 h: a test run that uploads and deletes gigabytes would fill the memstore OSD
+# (HEALTH_ERR "full osd", every write then hangs). Collect within seconds instead.
+rgw gc obj min wait = 2
+rgw gc processor period = 5
+rgw gc processor max time = 5
 CONF
 
 # From here on, a failure stops whatever already runs, so nothing is left behind.

@@ -12,6 +12,7 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { launchChromium } from '../support/chromium.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/s3-server.js';
 import { startSample, type SampleProcess } from '../support/sample-process.js';
+import { PLATFORMS } from '../support/tus-app.js';
 
 // The sample app's upload page (apps/sample/public), built and run as `npm start` runs it, driven
 // by headless Chromium through tus-js-client: the page a new user judges the module by. One
@@ -29,7 +30,7 @@ interface TestFile {
 /** An entry of the sample's `GET /api/uploads`. */
 type ListedUpload = CompletedUpload;
 
-describe('the sample upload page in Chromium', () => {
+describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s', (platform) => {
   let work: string;
   let uploadDir: string;
   let sample: SampleProcess;
@@ -47,8 +48,8 @@ describe('the sample upload page in Chromium', () => {
     s3 = createTestS3Client(server);
     bucket = await createTestBucket(s3, 'browser');
     [sample, s3Sample, browser] = await Promise.all([
-      startSample({ UPLOAD_DIR: uploadDir }),
-      startSample(sampleS3Env(server, bucket.bucket)),
+      startSample({ UPLOAD_DIR: uploadDir, HTTP_ADAPTER: platform }),
+      startSample({ ...sampleS3Env(server, bucket.bucket), HTTP_ADAPTER: platform }),
       launchChromium(),
     ]);
     // Room for a first-time `apt-get install chromium` (test/support/chromium.ts).
@@ -284,12 +285,11 @@ describe('the sample upload page in Chromium', () => {
     await waitUntil(async () => (await serverOffset(sample, id)) >= 8 * MiB, 'a third of it is stored');
     await page.locator('li.upload .eta:not(:empty)').waitFor();
 
-    // docs/sample-page.png is the README's picture: written when missing or with
-    // UPDATE_SCREENSHOT=1, so that an ordinary test run leaves the working tree clean.
+    // docs/sample-page.png is the README's picture (taken on Express): written when missing or
+    // with UPDATE_SCREENSHOT=1, so that an ordinary test run leaves the working tree clean.
     const docs = resolve('docs');
-    const target = !existsSync(join(docs, 'sample-page.png')) || process.env.UPDATE_SCREENSHOT === '1'
-      ? join(docs, 'sample-page.png')
-      : join(docs, 'sample-page.tmp.png');
+    const readmePicture = platform === 'express' && (!existsSync(join(docs, 'sample-page.png')) || process.env.UPDATE_SCREENSHOT === '1');
+    const target = readmePicture ? join(docs, 'sample-page.png') : join(work, `sample-page-${platform}.png`);
     await mkdir(docs, { recursive: true });
     await page.screenshot({ path: target, fullPage: true });
     expect(existsSync(target)).toBe(true);

@@ -49,10 +49,15 @@ export async function startSample(env: Record<string, string>, node: string[] = 
   };
 }
 
-/** Two sample processes sharing one upload folder: a deployment of several workers on one disk. */
-export async function startSamplesSharingFolder(): Promise<{ a: SampleProcess; b: SampleProcess; dir: string; stop(): Promise<void> }> {
+/**
+ * Two sample processes sharing one upload folder: a deployment of several workers on one disk.
+ * `env` is added to both (e.g. `HTTP_ADAPTER`).
+ */
+export async function startSamplesSharingFolder(
+  env: Record<string, string> = {},
+): Promise<{ a: SampleProcess; b: SampleProcess; dir: string; stop(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'nestjs-tus-shared-'));
-  const [a, b] = await Promise.all([startSample({ UPLOAD_DIR: dir }), startSample({ UPLOAD_DIR: dir })]);
+  const [a, b] = await Promise.all([startSample({ ...env, UPLOAD_DIR: dir }), startSample({ ...env, UPLOAD_DIR: dir })]);
   return {
     a,
     b,

@@ -24,6 +24,9 @@ export interface RunningApp {
 /** The HTTP platforms the module runs on. */
 export type Platform = 'express' | 'fastify';
 
+/** Every HTTP platform: end-to-end tests run once per entry (`describe.each(PLATFORMS)`). */
+export const PLATFORMS: Platform[] = ['express', 'fastify'];
+
 /** A clock a test moves by hand, to expire uploads without waiting. */
 export class ManualClock extends TusClock {
   constructor(public current = Date.now()) {

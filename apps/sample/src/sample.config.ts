@@ -9,6 +9,8 @@ export interface SampleConfig {
   /** `TUS_STORAGE=s3` stores uploads in S3 instead of `uploadDir`. */
   storage: 'file' | 's3';
   s3: SampleS3Config;
+  /** `HTTP_ADAPTER=fastify` runs the sample on Nest's Fastify adapter instead of Express. */
+  httpAdapter: 'express' | 'fastify';
 }
 
 /** Where the S3 backend stores, when `TUS_STORAGE=s3`: any S3-compatible server. */
@@ -31,6 +33,7 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     maxSize: integer(env, 'TUS_MAX_SIZE'),
     expirationSeconds: env.TUS_EXPIRATION_SECONDS === 'null' ? null : integer(env, 'TUS_EXPIRATION_SECONDS'),
     storage: storageKind(env.TUS_STORAGE),
+    httpAdapter: httpAdapterKind(env.HTTP_ADAPTER),
     s3: {
       endpoint: env.S3_ENDPOINT || undefined,
       bucket: env.S3_BUCKET || 'tus-uploads',
@@ -48,6 +51,12 @@ function storageKind(value: string | undefined): 'file' | 's3' {
   if (value === undefined || value === '' || value === 'file') return 'file';
   if (value === 's3') return 's3';
   throw new Error(`TUS_STORAGE must be "file" or "s3", got "${value}"`);
+}
+
+function httpAdapterKind(value: string | undefined): 'express' | 'fastify' {
+  if (value === undefined || value === '' || value === 'express') return 'express';
+  if (value === 'fastify') return 'fastify';
+  throw new Error(`HTTP_ADAPTER must be "express" or "fastify", got "${value}"`);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string): number | undefined {
