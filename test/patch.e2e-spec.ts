@@ -176,7 +176,9 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
       const upload = await uploadWith('abc', 5);
       const response = await send('PATCH', upload, {
         headers: patchHeaders(3),
-        body: slowBody([Buffer.from('d'), Buffer.from('ef'), Buffer.from('ghi')], 10),
+        // The overflow comes with the last piece: a piece written after the server answered would
+        // race its close (EPIPE on a loaded machine), which tests the client, not the server.
+        body: slowBody([Buffer.from('d'), Buffer.from('efghi')], 10),
       });
       expect(response.status).toBe(413);
       await expectStored(upload, 'abc');

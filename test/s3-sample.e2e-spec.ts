@@ -10,15 +10,20 @@ import { PLATFORMS } from './support/tus-app.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from './support/s3-server.js';
 
 const MiB = 1024 * 1024;
+const CHUNK = 16 * MiB;
 
-/** `size` bytes from one random block, streamed; the sha256 is known when the stream ends. */
+/**
+ * `size` bytes from one random block, streamed; the sha256 is known when the stream ends. The
+ * pieces are a whole chunk (16 MiB) each: tus-js-client sends a stream source's pieces as they come,
+ * one PATCH each, and 1 MiB PATCHes would measure per-request S3 round trips, not streaming.
+ */
 function generated(size: number): { stream: Readable; digest: () => string } {
-  const block = randomBytes(MiB);
+  const block = randomBytes(CHUNK);
   const hash = createHash('sha256');
   const stream = Readable.from(
     (function* () {
-      for (let sent = 0; sent < size; sent += MiB) {
-        const piece = block.subarray(0, Math.min(MiB, size - sent));
+      for (let sent = 0; sent < size; sent += CHUNK) {
+        const piece = block.subarray(0, Math.min(CHUNK, size - sent));
         hash.update(piece);
         yield piece;
       }
@@ -52,7 +57,7 @@ async function upload(sample: SampleProcess, size: number): Promise<void> {
   const { url } = await runUpload(source.stream as unknown as Buffer, {
     endpoint: sample.url,
     uploadSize: size,
-    chunkSize: 16 * MiB,
+    chunkSize: CHUNK,
     metadata: { filename: `${size}.bin` },
   });
   expect(await downloadDigest(url)).toBe(source.digest());

@@ -97,8 +97,8 @@ export async function offsetOf(uploadUrl: string): Promise<number> {
   return Number(response.headers['upload-offset']);
 }
 
-/** Polls `probe` until it holds, for effects a server applies after the client has gone (a cut connection). */
-export async function eventually(probe: () => Promise<boolean>, timeoutMs = 3000): Promise<void> {
+/** Polls `probe` until it holds, for effects a server applies after the client has gone (a cut connection); generous, since it waits rather than times anything. */
+export async function eventually(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await probe())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

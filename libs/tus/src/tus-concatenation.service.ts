@@ -57,7 +57,12 @@ export class TusConcatenationService {
 
     if (parts.every((part) => part.completedAt !== null)) {
       await this.events.emitPre(TusEvent.PRE_FINISH, { ...preview, offset: length! }, request);
-      const upload = await this.backend.concatenate(newUpload, parts);
+      // The partials are held while their bytes are copied, and read again once held: a DELETE
+      // meanwhile waits, or has already made this a 404, instead of pulling a partial from under
+      // the copy (a 500, found by the HTTP fuzz).
+      const upload = await this.withLocks(partIds, async () =>
+        this.backend.concatenate(newUpload, await Promise.all(partIds.map((partId) => this.access.getLive(partId)))),
+      );
       this.events.emitPost(TusEvent.POST_CREATE, upload);
       this.events.emitPost(TusEvent.POST_FINISH, upload);
       return upload;
@@ -75,6 +80,11 @@ export class TusConcatenationService {
       });
     }
     return (await this.completeFinal(upload.id, request)) ?? upload;
+  }
+
+  /** Runs `work` holding the locks of `ids`, taken in one (sorted) order so that two finals never wait on each other. */
+  private withLocks<T>(ids: string[], work: () => Promise<T>): Promise<T> {
+    return [...new Set(ids)].sort().reduceRight<() => Promise<T>>((inner, id) => () => this.access.withLock(id, inner), work)();
   }
 
   /** Finals waiting for a partial that just completed: a failure there is the final's, not this PATCH's. */

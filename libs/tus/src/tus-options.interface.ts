@@ -63,6 +63,13 @@ export interface TusModuleOptions {
    */
   metadataOverride?: (request: IncomingMessage, metadata: UploadMetadata) => UploadMetadata | Promise<UploadMetadata>;
   /**
+   * Longest `Upload-Metadata` header a creation may carry, in bytes (as sent, base64 included);
+   * longer ones get 431. Metadata is stored with every upload and echoed by every HEAD. Node's own
+   * limit on the whole header block (`--max-http-header-size`, 16 KiB) applies first.
+   * @default 4096
+   */
+  maxMetadataBytes?: number;
+  /**
    * Answer `Location` with a path only (`/files/<id>`) instead of an absolute URL.
    * @default false
    */
@@ -113,6 +120,15 @@ export interface TusModuleOptions {
    * @default 60
    */
   idleTimeoutSeconds?: number;
+  /**
+   * A PATCH whose body delivers fewer than this many bytes within any `idleTimeoutSeconds` is
+   * ended too, keeping its bytes: a client trickling a byte a second would otherwise hold its
+   * upload, its lock and a connection for hours (like Apache mod_reqtimeout's `MinRate`). Windows
+   * in which the server itself held the body back (slow storage) do not count. `0`: only silence
+   * ends a body.
+   * @default 0
+   */
+  idleMinBytes?: number;
 }
 
 /** Options that shape the module's routes, so they are known synchronously, even in `forRootAsync`. */

@@ -23,6 +23,21 @@ describe('validateTusOptions', () => {
     const problems = validateTusOptions({ uploadDir: '', maxSize: 0, expirationSeconds: -5, postReceiveIntervalMs: -1 });
     expect(problems).toHaveLength(4);
   });
+
+  it('takes idleMinBytes as a non-negative integer', () => {
+    expect(validateTusOptions({ idleTimeoutSeconds: 10, idleMinBytes: 100 })).toEqual([]);
+    expect(validateTusOptions({ idleMinBytes: -1 })).toEqual(['idleMinBytes must be a non-negative integer']);
+    expect(validateTusOptions({ idleMinBytes: 0.5 })).toEqual(['idleMinBytes must be a non-negative integer']);
+  });
+});
+
+describe('maxMetadataBytes', () => {
+  it('takes a positive integer number of bytes', () => {
+    expect(validateTusOptions({ maxMetadataBytes: 16_384 })).toEqual([]);
+    for (const value of [0, -1, 1.5, '4096']) {
+      expect(validateTusOptions({ maxMetadataBytes: value as number })).toEqual(['maxMetadataBytes must be a positive integer number of bytes']);
+    }
+  });
 });
 
 describe('normalizeTusPath', () => {

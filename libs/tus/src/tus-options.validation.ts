@@ -14,6 +14,9 @@ export function validateTusOptions(options: TusModuleOptions): string[] {
   if (maxSize !== undefined && !isFunction(maxSize) && !(isNonNegativeInteger(maxSize) && (maxSize as number) > 0)) {
     problems.push('maxSize must be a positive integer number of bytes or a function of the request');
   }
+  if (options.maxMetadataBytes !== undefined && !(isNonNegativeInteger(options.maxMetadataBytes) && options.maxMetadataBytes > 0)) {
+    problems.push('maxMetadataBytes must be a positive integer number of bytes');
+  }
   if (expirationSeconds !== undefined && expirationSeconds !== null && !(isNonNegativeInteger(expirationSeconds) && expirationSeconds > 0)) {
     problems.push('expirationSeconds must be a positive integer, or null to disable expiration');
   }
@@ -39,7 +42,7 @@ export function validateTusOptions(options: TusModuleOptions): string[] {
   if (postReceiveIntervalMs !== undefined && !isNonNegativeInteger(postReceiveIntervalMs)) {
     problems.push('postReceiveIntervalMs must be a non-negative integer');
   }
-  for (const name of ['cleanupIntervalSeconds', 'idleTimeoutSeconds'] as const) {
+  for (const name of ['cleanupIntervalSeconds', 'idleTimeoutSeconds', 'idleMinBytes'] as const) {
     if (options[name] !== undefined && !isNonNegativeInteger(options[name])) problems.push(`${name} must be a non-negative integer`);
   }
   if (options.cors !== undefined) problems.push(...validateCors(options.cors));

@@ -69,7 +69,7 @@ export class TusUploadService {
     }
 
     const rawMetadata = header(request, 'upload-metadata');
-    let metadata = parseMetadata(rawMetadata);
+    let metadata = parseMetadata(rawMetadata, this.config.maxMetadataBytes);
     let metadataHeader = rawMetadata === undefined || rawMetadata.trim() === '' ? null : rawMetadata;
     if (this.config.metadataOverride) {
       metadata = await this.config.metadataOverride(request, metadata);
@@ -190,6 +190,13 @@ export class TusUploadService {
     if (options.offset !== upload.offset) {
       throw new OffsetMismatchError(`Upload-Offset ${options.offset} does not match the upload's offset ${upload.offset}`);
     }
+    // A completed upload is never written again, as in tusd: an empty PATCH at its end (a client
+    // retrying a PATCH whose answer it lost) gets the state; a write would reassemble the S3 object
+    // from no parts, and so empty it.
+    if (upload.completedAt !== null) {
+      if (options.body && hasBody(request)) throw new PayloadTooLargeError('The upload is complete: no more bytes');
+      return upload;
+    }
     const changes = await this.changesFor(upload, request);
     const length = changes.length ?? upload.length;
     const limit = length ?? (await this.config.maxSize(request));
@@ -241,7 +248,7 @@ export class TusUploadService {
         }
       },
     };
-    const stopWatching = body ? watchIdleBody(request, this.config.idleTimeoutMs) : () => undefined;
+    const stopWatching = body ? watchIdleBody(request, this.config.idleTimeoutMs, this.config.idleMinBytes) : () => undefined;
     const unregister = body ? this.activeWrites.register(upload.id, request, () => meter.lastActivity) : () => undefined;
     let stored: UploadInfo;
     try {
@@ -289,8 +296,20 @@ const TAKEOVER_WAIT_MS = 2_000;
 function bodyOf(request: IncomingMessage): Readable {
   const body = new PassThrough();
   const fail = (error: Error) => body.destroy(error);
+  // It may fail before the backend's pipeline reads it (which then gets the error from the stream
+  // itself): without a listener meanwhile, its 'error' event would crash the process.
+  body.on('error', () => undefined);
+  // The connection closed while the request waited (for its lock, for the storage): the bytes it
+  // had buffered went with it, and no event will come any more. Waiting for them held the
+  // upload's lock for good (found by the HTTP fuzz: a whole PATCH followed by garbage bytes).
+  if (request.destroyed) {
+    fail(request.errored ?? new Error('aborted'));
+    return body;
+  }
   request.once('error', fail);
-  // A body that ended without completing (the connection closed mid-body) is an interruption.
-  request.once('close', () => request.complete || body.destroyed || fail(new Error('aborted')));
+  // A body whose end was never read is an interruption: the connection closed mid-body, or even
+  // after the whole body arrived but before it was read (`complete` is true then, yet the bytes
+  // still buffered are lost and the pipe never ends).
+  request.once('close', () => request.readableEnded || body.destroyed || fail(new Error('aborted')));
   return request.pipe(body);
 }

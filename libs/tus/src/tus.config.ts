@@ -1,6 +1,6 @@
 import type { ModuleRef } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import { DEFAULT_EXPIRATION_SECONDS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_POST_RECEIVE_INTERVAL_MS, DEFAULT_UPLOAD_DIR, type TusExtension } from './tus.constants.js';
+import { DEFAULT_EXPIRATION_SECONDS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_METADATA_BYTES, DEFAULT_POST_RECEIVE_INTERVAL_MS, DEFAULT_UPLOAD_DIR, type TusExtension } from './tus.constants.js';
 import { TusOptionsError } from './tus.errors.js';
 import type { TusCorsOptions, TusIntent, TusModuleOptions } from './tus-options.interface.js';
 import type { UploadInfo } from './upload-info.js';
@@ -25,6 +25,8 @@ export interface TusConfig {
   readonly trustForwardedHeaders: boolean;
   readonly postReceiveIntervalMs: number;
   generateId(request: IncomingMessage): string | Promise<string>;
+  /** Longest `Upload-Metadata` accepted, in bytes. */
+  readonly maxMetadataBytes: number;
   readonly metadataOverride: ((request: IncomingMessage, metadata: UploadMetadata) => UploadMetadata | Promise<UploadMetadata>) | undefined;
   readonly authorize: ((request: IncomingMessage, intent: TusIntent, upload: UploadInfo) => boolean | Promise<boolean>) | undefined;
   readonly download: boolean;
@@ -34,6 +36,8 @@ export interface TusConfig {
   readonly cors: TusCorsOptions | undefined;
   /** Milliseconds of silence after which a PATCH body is ended; 0 disables. */
   readonly idleTimeoutMs: number;
+  /** Bytes a PATCH body must deliver in each idle window; 0: only silence ends a body. */
+  readonly idleMinBytes: number;
 }
 
 /** Injection token of the resolved {@link TusConfig}. */
@@ -69,12 +73,14 @@ export async function createTusConfig(options: TusModuleOptions, path: string, m
     postReceiveIntervalMs: options.postReceiveIntervalMs ?? DEFAULT_POST_RECEIVE_INTERVAL_MS,
     generateId: options.generateId ?? generateUploadId,
     metadataOverride: options.metadataOverride,
+    maxMetadataBytes: options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES,
     authorize: options.authorize,
     download: options.download ?? true,
     downloadUnfinished: options.downloadUnfinished ?? false,
     cleanupIntervalMs: options.cleanupIntervalSeconds ? options.cleanupIntervalSeconds * 1000 : undefined,
     cors: options.cors,
     idleTimeoutMs: (options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000,
+    idleMinBytes: options.idleMinBytes ?? 0,
   };
 }
 

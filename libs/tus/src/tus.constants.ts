@@ -25,6 +25,12 @@ export const DEFAULT_TUS_PATH = '/files';
 export const DEFAULT_UPLOAD_DIR = './uploads';
 /** Default lifetime of an unfinished upload, renewed by every PATCH. */
 export const DEFAULT_EXPIRATION_SECONDS = 86_400;
+/**
+ * Default limit of `Upload-Metadata`, in bytes: a file name, a type and a few fields of an app
+ * take a few hundred; 4 KiB leaves room and stays below the 8 KiB a proxy such as nginx allows
+ * one header line by default (`large_client_header_buffers`).
+ */
+export const DEFAULT_MAX_METADATA_BYTES = 4_096;
 /** Default minimum interval between two `tus.post-receive` events of one upload. */
 export const DEFAULT_POST_RECEIVE_INTERVAL_MS = 1_000;
 /** How long a request waits for an upload held by another request before answering 423. */

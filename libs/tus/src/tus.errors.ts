@@ -69,6 +69,17 @@ export class PayloadTooLargeError extends TusError {
   }
 }
 
+/**
+ * 431: `Upload-Metadata` is longer than `maxMetadataBytes`. The status Node itself answers when the
+ * whole header block is too large (RFC 6585), so a client sees one status for one cause; 413 would
+ * read as "the file is too large".
+ */
+export class MetadataTooLargeError extends TusError {
+  constructor(limit: number) {
+    super(431, `Upload-Metadata exceeds the maximum of ${limit} bytes`);
+  }
+}
+
 /** 415: the body's content type is not `application/offset+octet-stream`. */
 export class UnsupportedMediaTypeError extends TusError {
   constructor() {
@@ -87,6 +98,29 @@ export class UploadLockedError extends TusError {
 export class ChecksumMismatchError extends TusError {
   constructor() {
     super(460, 'Checksum mismatch');
+  }
+}
+
+/**
+ * 507: the storage has no room for the request (disk full, quota exceeded: ENOSPC, EDQUOT).
+ * Nothing past what the upload's offset counts is kept; tus clients retry 5xx, and the upload
+ * resumes once space is freed.
+ */
+export class InsufficientStorageError extends TusError {
+  constructor() {
+    super(507, 'Insufficient storage: no space left for this upload on the server, retry later');
+  }
+}
+
+/**
+ * 503: the storage could not be reached (connection refused or cut, timed out) or answered with a
+ * server error of its own. Nothing past what the upload's offset counts is kept; tus clients retry
+ * 5xx, and the upload resumes once the storage is back.
+ */
+export class StorageUnavailableError extends TusError {
+  constructor(reason: string, options?: { cause?: unknown }) {
+    super(503, `Storage unavailable (${reason}), retry later`);
+    if (options?.cause !== undefined) this.cause = options.cause;
   }
 }
 

@@ -1,28 +1,66 @@
 import type { IncomingMessage } from 'node:http';
 
 /**
- * The body of a PATCH stopped arriving: the request ends and, like a lost connection (and unlike a
- * protocol error), keeps what it received.
+ * The body of a PATCH stopped arriving, or arrives too slowly to ever finish: the request ends
+ * and, like a lost connection (and unlike a protocol error), keeps what it received.
  */
 export class BodyIdleTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`No request body received for ${ms} ms`);
+  constructor(ms: number, received?: number) {
+    super(
+      received === undefined
+        ? `No request body received for ${ms} ms`
+        : `Request body too slow: ${received} bytes in ${ms} ms`,
+    );
     this.name = 'BodyIdleTimeoutError';
   }
 }
 
+/** What a body did during one idle window. */
+export interface IdleWindow {
+  /** Bytes that arrived on the connection during the window. */
+  received: number;
+  /**
+   * Bytes waiting in the request, unread by the server: the server (its storage) is the slow
+   * side, not the client, and the window proves nothing about the client.
+   */
+  unread: number;
+}
+
+/**
+ * The minimum-progress rule (like Apache mod_reqtimeout's `MinRate`): a body that delivered fewer
+ * than `minBytes` during a whole idle window while the server was waiting for it is a trickle
+ * that holds its upload, its lock and a connection for hours. `minBytes` 0: only silence counts.
+ */
+export function isTrickle(window: IdleWindow, minBytes: number): boolean {
+  return minBytes > 0 && window.unread === 0 && window.received < minBytes;
+}
+
 /**
  * Ends a request whose socket stays silent for `ms` (the client stalled without closing the
- * connection). Returns the function that stops watching, to call once the body has been read.
+ * connection), or, with `minBytes`, that receives fewer than `minBytes` in any window of `ms`
+ * (a client trickling a byte at a time). Returns the function that stops watching, to call once
+ * the body has been read.
  */
-export function watchIdleBody(request: IncomingMessage, ms: number): () => void {
+export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0): () => void {
   if (ms <= 0) return () => undefined;
   const socket = request.socket;
   const onTimeout = () => request.destroy(new BodyIdleTimeoutError(ms));
   socket.setTimeout(ms);
   socket.once('timeout', onTimeout);
+  let trickleCheck: NodeJS.Timeout | undefined;
+  if (minBytes > 0) {
+    // Counted on the socket: a 'data' listener on the request would take its body from the backend.
+    let readBefore = socket.bytesRead;
+    trickleCheck = setInterval(() => {
+      const received = socket.bytesRead - readBefore;
+      readBefore = socket.bytesRead;
+      if (isTrickle({ received, unread: request.readableLength }, minBytes)) request.destroy(new BodyIdleTimeoutError(ms, received));
+    }, ms);
+    trickleCheck.unref();
+  }
   return () => {
     socket.setTimeout(0);
     socket.off('timeout', onTimeout);
+    clearInterval(trickleCheck);
   };
 }

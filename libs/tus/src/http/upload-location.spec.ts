@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
+import { InvalidRequestError } from '../tus.errors.js';
 import { uploadLocation } from './upload-location.js';
 
 function request(url: string, headers: Record<string, string>, encrypted = false): IncomingMessage {
@@ -23,6 +24,17 @@ describe('uploadLocation', () => {
     ['proto only: host from Host', request('/files', { host: 'h:8080', 'x-forwarded-proto': 'https' }), trusting, 'https://h:8080/files/ID'],
   ])('%s', (_case, req, options, expected) => {
     expect(uploadLocation(req, 'ID', options)).toBe(expected);
+  });
+
+  // Found by the HTTP fuzz: each came back in Location, which was then no URL, or another one.
+  it.each([['a b'], ['[::1'], ['h/../x'], ['@'], ['evil.example:99999'], ['\xff\xfe'], ['']])('refuses Host %p with 400', (host) => {
+    expect(() => uploadLocation(request('/files', { host }), 'ID', direct)).toThrow(InvalidRequestError);
+    // An empty X-Forwarded-Host is no forwarded host at all: Host then says.
+    if (host !== '') expect(() => uploadLocation(request('/files', { host: 'h', 'x-forwarded-host': host }), 'ID', trusting)).toThrow(InvalidRequestError);
+  });
+
+  it.each([['[::1]:8080'], ['xn--bcher-kva.example'], ['127.0.0.1'], ['my_host.local:1']])('takes Host %p', (host) => {
+    expect(uploadLocation(request('/files', { host }), 'ID', direct)).toBe(`http://${host}/files/ID`);
   });
 
   it('prefers originalUrl (Express mounts) over url', () => {

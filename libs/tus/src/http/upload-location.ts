@@ -1,5 +1,9 @@
 import type { IncomingMessage } from 'node:http';
+import { InvalidRequestError } from '../tus.errors.js';
 import { header } from './raw-request.js';
+
+// RFC 9110 7.2: Host = uri-host [ ":" port ], uri-host an IP literal or a reg-name (RFC 3986).
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})+)(?::[0-9]{0,5})?$/;
 
 /** How `Location` is built (checklist 24). */
 export interface LocationOptions {
@@ -21,7 +25,7 @@ export function uploadLocation(request: IncomingMessage, id: string, options: Lo
 
 function directOrigin(request: IncomingMessage): string {
   const proto = (request.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
-  return `${proto}://${stripDefaultPort(header(request, 'host') ?? 'localhost', proto)}`;
+  return originOf(proto, header(request, 'host') ?? 'localhost');
 }
 
 /** Origin from RFC 7239 `Forwarded` (first hop), else from `X-Forwarded-Host` / `-Proto`. */
@@ -42,7 +46,18 @@ export function forwardedOrigin(request: IncomingMessage): string | undefined {
   if (!host && !proto) return undefined;
   proto = proto?.toLowerCase() === 'https' ? 'https' : 'http';
   host ??= header(request, 'host') ?? 'localhost';
-  return `${proto}://${stripDefaultPort(host, proto)}`;
+  return originOf(proto, host);
+}
+
+/**
+ * `proto://host`. "A server MUST respond with a 400 (Bad Request) status code to any request
+ * message that contains [...] a Host header field with an invalid field value" (RFC 9110 7.2):
+ * a Host such as `a b` or `h/../x` would make a Location that is no URL, or another one.
+ */
+function originOf(proto: string, host: string): string {
+  const origin = `${proto}://${stripDefaultPort(host, proto)}`;
+  if (!HOST.test(host) || !URL.canParse(origin)) throw new InvalidRequestError('Host is not a valid host[:port]');
+  return origin;
 }
 
 function stripDefaultPort(host: string, proto: string): string {

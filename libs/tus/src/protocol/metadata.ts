@@ -1,6 +1,10 @@
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError, MetadataTooLargeError } from '../tus.errors.js';
 
-/** Decoded `Upload-Metadata`: keys in the order the client sent them, values as UTF-8 text. */
+/**
+ * Decoded `Upload-Metadata`: keys in the order the client sent them (except that JavaScript lists
+ * integer-like keys such as `1` first; the raw header, echoed by HEAD, keeps the client's order),
+ * values as UTF-8 text.
+ */
 export type UploadMetadata = Record<string, string>;
 
 // "The key MUST NOT contain spaces and commas and MUST NOT be empty. The key SHOULD be ASCII encoded"
@@ -11,10 +15,12 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 /**
  * Parses `Upload-Metadata` (tus 1.0.0, creation extension): comma-separated `key base64value`
  * pairs; a value may be empty, and then the space may be missing. Throws 400 on an empty or
- * non-ASCII key, a duplicate key, or a value that is not base64.
+ * non-ASCII key, a duplicate key, or a value that is not base64, and 431 on a header longer than
+ * `maxBytes` (Node gives header values as latin1 text: one character a byte).
  */
-export function parseMetadata(header: string | undefined): UploadMetadata {
+export function parseMetadata(header: string | undefined, maxBytes = Infinity): UploadMetadata {
   const metadata: UploadMetadata = Object.create(null);
+  if (header !== undefined && header.length > maxBytes) throw new MetadataTooLargeError(maxBytes);
   if (header === undefined || header.trim() === '') return metadata;
   for (const rawPair of header.split(',')) {
     const pair = rawPair.trim();

@@ -26,6 +26,11 @@ describe('parseUploadChecksum', () => {
     ['a digest of the wrong size', `sha256 ${digest('sha1').toString('base64')}`],
     ['a digest that is not base64', 'sha1 !!!!'],
     ['extra parts', `sha1 ${digest('sha1').toString('base64')} more`],
+    // Found by the properties: Buffer.from() decoded these, and String.trim() took a line feed as space.
+    ['an unpadded digest', `md5 ${'A'.repeat(22)}`],
+    ['a digest with extra padding', `sha1 ${'A'.repeat(27)}==`],
+    ['a line feed before the algorithm', `\nsha1 ${'A'.repeat(27)}=`],
+    ['a no-break space as the separator', `sha1\u00a0${'A'.repeat(27)}=`],
   ])('rejects %s with 400', (_case, header) => {
     expect(() => parseUploadChecksum(header)).toThrow(InvalidRequestError);
   });

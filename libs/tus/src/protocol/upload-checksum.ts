@@ -5,7 +5,10 @@ export const CHECKSUM_ALGORITHMS = ['sha1', 'md5', 'sha256', 'sha512'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { sha1: 20, md5: 16, sha256: 32, sha512: 64 };
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+// Padded base64 (RFC 4648 section 4), as Upload-Metadata: Buffer.from() would decode anything.
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// "<algorithm> <digest>", apart by HTTP whitespace (SP / HTAB) only: String.trim() and \s take more.
+const HEADER = /^[ \t]*(\S+)[ \t]+(\S+)[ \t]*$/;
 
 /** A parsed `Upload-Checksum` header. */
 export interface UploadChecksum {
@@ -19,9 +22,9 @@ export interface UploadChecksum {
  * algorithm, a malformed value, or a digest of the wrong size for its algorithm is a 400.
  */
 export function parseUploadChecksum(header: string): UploadChecksum {
-  const parts = header.trim().split(/\s+/);
-  if (parts.length !== 2) throw new InvalidRequestError('Upload-Checksum must be "<algorithm> <base64 digest>"');
-  const [name, encoded] = parts as [string, string];
+  const parts = HEADER.exec(header);
+  if (parts === null) throw new InvalidRequestError('Upload-Checksum must be "<algorithm> <base64 digest>"');
+  const [, name = '', encoded = ''] = parts;
   const algorithm = name.toLowerCase() as ChecksumAlgorithm;
   if (!CHECKSUM_ALGORITHMS.includes(algorithm)) {
     throw new InvalidRequestError(`Unsupported checksum algorithm "${name}"`);

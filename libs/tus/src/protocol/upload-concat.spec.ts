@@ -29,6 +29,11 @@ describe('uploadIdFromUrl', () => {
   ])('%s names %s', (url, id) => {
     expect(uploadIdFromUrl(url)).toBe(id);
   });
+
+  // Found by the properties: new URL() threw a TypeError, which the final's creation answered 500.
+  it.each([['http://]'], ['http://[']])('refuses %p, which is no URL, with 400', (url) => {
+    expect(() => uploadIdFromUrl(url)).toThrow(InvalidRequestError);
+  });
 });
 
 describe('formatFinalConcat', () => {

@@ -20,10 +20,13 @@ export function parseUploadConcat(header: string): UploadConcat {
 
 /**
  * The upload id named by a partial's URL: its last path segment. Absolute URLs, relative paths
- * and query strings are accepted; validating the id itself is the caller's job.
+ * and query strings are accepted; validating the id itself is the caller's job. A token that is
+ * no URL at all (`http://]`) is a 400, not the `TypeError` of `new URL()`.
  */
 export function uploadIdFromUrl(url: string): string {
-  const path = new URL(url, 'http://relative.invalid').pathname.replace(/\/+$/, '');
+  const base = 'http://relative.invalid';
+  if (!URL.canParse(url, base)) throw new InvalidRequestError(`Upload-Concat: "${url}" is not a URL`);
+  const path = new URL(url, base).pathname.replace(/\/+$/, '');
   return path.slice(path.lastIndexOf('/') + 1);
 }
 

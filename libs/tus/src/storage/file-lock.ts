@@ -45,7 +45,7 @@ export function uniqueSuffix(): string {
 }
 
 /** Owner files start with this; the rest is the process's token. */
-const OWNER_PREFIX = '.tus-lock-owner-';
+export const OWNER_PREFIX = '.tus-lock-owner-';
 
 /**
  * One file per process and folder that says who holds the locks linked to it (the same JSON a lock
@@ -177,6 +177,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
   let ownToken = '';
   const deadline = Date.now() + options.timeoutMs;
   const releaseRequest = `${path}.release`;
+  let asked = false;
   for (let attempt = 0; ; attempt++) {
     if (owner?.linkable) {
       try {
@@ -195,9 +196,14 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
     // Ask the holder to let go: it does when its request has stalled (a client that lost its
     // connection and is now retrying through this process).
     await writeFile(releaseRequest, '').catch(() => undefined);
+    asked = true;
     // Short at first (a PATCH releases within milliseconds of its body's end), then backing off.
     await sleep(Math.min(5 * 2 ** attempt, RELEASE_POLL_MS));
   }
+  // Our own request is answered. Left behind, it would outlive the upload when the holder lets go
+  // before it reads it (a DELETE, then nothing holds the lock to remove it). A waiter still
+  // waiting writes its own again at its next poll.
+  if (asked) await unlink(releaseRequest).catch(() => undefined);
   // One timer, started only for holds that outlast a poll interval: a short request pays for none.
   const { onReleaseRequested } = options;
   let lastTouch = Date.now();

@@ -5,11 +5,12 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../tus.constants.js';
-import { InvalidRequestError, UploadNotFoundError } from '../tus.errors.js';
+import { InsufficientStorageError, InvalidRequestError, UploadLockedError, UploadNotFoundError } from '../tus.errors.js';
 import { isValidUploadId } from '../protocol/upload-id.js';
 import type { NewUpload, UploadInfo } from '../upload-info.js';
 import { keepsBytesAfter } from './chunk-outcome.js';
 import { pumpChunk } from './chunk-pump.js';
+import { recoverCrashedWrites } from './file-crash-recovery.js';
 import { acquireFileLock, LockOwnerFile, uniqueSuffix } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from './tus-storage-backend.interface.js';
@@ -64,6 +65,15 @@ export class FileStorageBackend implements TusStorageBackend {
     await mkdir(this.directory, { recursive: true });
     await this.lockOwner.create();
     await this.lockOwner.removeAbandoned().catch(() => undefined);
+    await recoverCrashedWrites({
+      directory: this.directory,
+      get: (id) => this.get(id),
+      takeAbandonedLock: (id) =>
+        acquireFileLock(this.lockPath(id), { timeoutMs: 0, staleMs: this.lockStaleMs, owner: this.lockOwner }).catch((error: unknown) => {
+          if (error instanceof UploadLockedError) return null;
+          throw error;
+        }),
+    });
   }
 
   async create(upload: NewUpload): Promise<UploadInfo> {
@@ -75,7 +85,7 @@ export class FileStorageBackend implements TusStorageBackend {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new InvalidRequestError(`Upload ${upload.id} already exists`);
       }
-      throw error;
+      throw storageError(error);
     }
     try {
       const info: UploadInfo = { ...upload, offset: 0, completedAt: null, storage: { type: 'file', path } };
@@ -90,7 +100,9 @@ export class FileStorageBackend implements TusStorageBackend {
       return info;
     } catch (error) {
       await handle.close().catch(() => undefined);
-      throw error;
+      // No .info (a full disk): the data file would be an upload no one can reach.
+      await unlink(path).catch(() => undefined);
+      throw storageError(error);
     }
   }
 
@@ -151,6 +163,9 @@ export class FileStorageBackend implements TusStorageBackend {
     let failure: unknown;
     try {
       failure = await pumpChunk(chunk, sink);
+    } catch (error) {
+      // The file itself failed (a full disk: 507, whose chunk is discarded like a refused one).
+      failure = storageError(error);
     } finally {
       await fresh?.close();
     }
@@ -170,7 +185,14 @@ export class FileStorageBackend implements TusStorageBackend {
     if (kept > 0 || failure === undefined) {
       next = { ...upload, ...changes, offset: upload.offset + kept };
       if (next.completedAt === null && next.offset === next.length) next.completedAt = new Date();
-      await this.saveInfo(next);
+      try {
+        await this.saveInfo(next);
+      } catch (error) {
+        // Not recorded (the chunk filled the disk): its bytes go, so that the data file never
+        // holds more than .info counts.
+        await truncate(path, upload.offset).catch(() => undefined);
+        throw storageError(error);
+      }
     }
     if (failure !== undefined) throw failure;
     return next;
@@ -187,7 +209,7 @@ export class FileStorageBackend implements TusStorageBackend {
     } catch (error) {
       sink.destroy();
       await unlink(path).catch(() => undefined);
-      throw error;
+      throw storageError(error);
     }
     const length = parts.reduce((sum, part) => sum + part.offset, 0);
     const info: UploadInfo = {
@@ -197,7 +219,13 @@ export class FileStorageBackend implements TusStorageBackend {
       completedAt: new Date(),
       storage: { type: 'file', path },
     };
-    await this.saveInfo(info);
+    try {
+      await this.saveInfo(info);
+    } catch (error) {
+      // A new final without its .info would be bytes no one can reach.
+      if (!('storage' in upload)) await unlink(path).catch(() => undefined);
+      throw error;
+    }
     return info;
   }
 
@@ -206,10 +234,22 @@ export class FileStorageBackend implements TusStorageBackend {
     // .info first: once it is gone the upload is unknown, whatever happens to the data file.
     await unlink(this.infoPath(upload.id)).catch(ignoreMissing);
     await unlink(this.dataPath(upload.id)).catch(ignoreMissing);
+    // A waiter's request to the holder that no holder read.
+    await unlink(`${this.lockPath(upload.id)}.release`).catch(() => undefined);
   }
 
   async createReadStream(upload: UploadInfo, range: { start?: number; end?: number } = {}): Promise<Readable> {
-    return createReadStream(this.dataPath(upload.id), { start: range.start, end: range.end });
+    // Opened before the answer starts: a DELETE racing the download makes it a 404, or comes too
+    // late to cut it short (an open file outlives its name). Opened lazily by the stream, the
+    // file could be gone by then: a 500 in mid-answer (found by the HTTP fuzz).
+    let handle: FileHandle;
+    try {
+      handle = await open(this.dataPath(upload.id), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
+      throw error;
+    }
+    return handle.createReadStream({ start: range.start, end: range.end });
   }
 
   async *list(): AsyncIterable<UploadInfo> {
@@ -239,8 +279,14 @@ export class FileStorageBackend implements TusStorageBackend {
     const target = this.infoPath(upload.id);
     // Unique among processes sharing the folder (a random prefix per process) and within this one.
     const temporary = `${target}.${uniqueSuffix()}.tmp`;
-    await writeFile(temporary, JSON.stringify(encodeUploadInfo(upload)));
-    await rename(temporary, target);
+    try {
+      await writeFile(temporary, JSON.stringify(encodeUploadInfo(upload)));
+      await rename(temporary, target);
+    } catch (error) {
+      // Half written (a full disk): .info itself is untouched, and the remnant must not take space.
+      await unlink(temporary).catch(() => undefined);
+      throw storageError(error);
+    }
   }
 
   private dataPath(id: string): string {
@@ -282,6 +328,13 @@ async function readSmallFile(path: string): Promise<string> {
   } finally {
     await handle.close();
   }
+}
+
+/** A full disk or an exhausted quota is the 507 of the catalogue; any other error stays what it is. */
+function storageError(error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
+  return Object.assign(new InsufficientStorageError(), { cause: error });
 }
 
 function ignoreMissing(error: NodeJS.ErrnoException): void {

@@ -6,6 +6,7 @@ import {
   InvalidRequestError,
   OffsetMismatchError,
   PayloadTooLargeError,
+  StorageUnavailableError,
   TusOptionsError,
   UploadNotFoundError,
 } from '../tus.errors.js';
@@ -16,6 +17,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from './tus-storage-backend.interface.js';
 import { assembleConcatenation } from './s3/s3-concatenation.js';
 import { PartSink } from './s3/part-sink.js';
+import { acquireS3Lock } from './s3/s3-lock.js';
 import { MAX_PART_COUNT, MIN_PART_SIZE, partSizeFor } from './s3/part-size.js';
 import { DEFAULT_S3_PART_SIZE, type S3StorageOptions } from './s3/s3-storage.options.js';
 import { isConditionFailed, isNotFound, s3Status, S3Objects, type PutCondition } from './s3/s3-objects.js';
@@ -34,9 +36,11 @@ export const PENDING_OBJECT_TAG = 'tus-object=pending';
 /**
  * Stores each upload in an S3 bucket as `<prefix><id>` (the assembled bytes, once complete),
  * `<prefix><id>.info` (the state, as JSON: the upload's fields, its multipart upload and committed
- * parts) and `<prefix><id>.pending.<random>` (bytes short of a part). Any number of processes may
- * share the bucket: every write of `.info` is conditional on the version the writer read, so of
- * two requests racing on one upload exactly one is recorded; the other answers 409.
+ * parts), `<prefix><id>.pending.<random>` (bytes short of a part) and `<prefix><id>.lock` (held
+ * while a request writes; see acquireS3Lock). Any number of processes may share the bucket:
+ * writers of one upload are serialised by the lock, and every write of `.info` is conditional on
+ * the version the writer read (should two requests race all the same, exactly one is recorded; the
+ * other answers 409).
  */
 export class S3StorageBackend implements TusStorageBackend {
   readonly extensions: readonly TusExtension[] = TUS_EXTENSIONS;
@@ -47,6 +51,7 @@ export class S3StorageBackend implements TusStorageBackend {
   private readonly maxParts: number;
   private readonly maxConcurrentPartUploads: number;
   private readonly lockTimeoutMs: number;
+  private readonly lockStaleMs: number;
   private readonly localLocks = new KeyedMutex();
   /** The `.info` version behind each state this backend handed out, so a write needs no second read. */
   private readonly snapshots = new WeakMap<UploadInfo, S3Snapshot>();
@@ -58,6 +63,7 @@ export class S3StorageBackend implements TusStorageBackend {
     this.maxParts = options.maxParts ?? MAX_PART_COUNT;
     this.maxConcurrentPartUploads = options.maxConcurrentPartUploads ?? 4;
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
+    this.lockStaleMs = options.lockStaleMs ?? 30_000;
     const problems: string[] = [];
     if (!options.client) problems.push('S3StorageBackend needs an S3Client (client)');
     if (!options.bucket) problems.push('S3StorageBackend needs a bucket');
@@ -78,7 +84,8 @@ export class S3StorageBackend implements TusStorageBackend {
     try {
       await this.objects.headBucket();
     } catch (error) {
-      const reason = error instanceof Error ? `${error.name} ${s3Status(error) ?? ''}`.trim() : String(error);
+      const reason =
+        error instanceof StorageUnavailableError ? error.message : error instanceof Error ? `${error.name} ${s3Status(error) ?? ''}`.trim() : String(error);
       throw new Error(
         `S3StorageBackend cannot use bucket "${this.bucket}" (${reason}): create the bucket, or check the S3Client's endpoint, region and credentials`,
         { cause: error },
@@ -108,8 +115,21 @@ export class S3StorageBackend implements TusStorageBackend {
   }
 
   async lock(id: string): Promise<ReleaseLock> {
-    const release = await this.localLocks.acquire(id, this.lockTimeoutMs);
-    return async () => release();
+    const started = Date.now();
+    const releaseLocal = await this.localLocks.acquire(id, this.lockTimeoutMs);
+    try {
+      const releaseShared = await acquireS3Lock(this.objects, `${this.dataKey(id)}.lock`, {
+        timeoutMs: Math.max(this.lockTimeoutMs - (Date.now() - started), 0),
+        staleMs: this.lockStaleMs,
+      });
+      return async () => {
+        await releaseShared();
+        releaseLocal();
+      };
+    } catch (error) {
+      releaseLocal();
+      throw error;
+    }
   }
 
   async update(upload: UploadInfo, changes: UploadChanges): Promise<UploadInfo> {
@@ -232,7 +252,13 @@ export class S3StorageBackend implements TusStorageBackend {
   async createReadStream(upload: UploadInfo, range: { start?: number; end?: number } = {}): Promise<Readable> {
     // S3 answers 416 to any range of an empty object.
     if (upload.offset === 0) return Readable.from([]);
-    return this.objects.getStream(this.dataKeyOf(upload), range.start, range.end);
+    try {
+      return await this.objects.getStream(this.dataKeyOf(upload), range.start, range.end);
+    } catch (error) {
+      // Deleted since its state was read (a DELETE racing the download): a 404, not a 500.
+      if (isNotFound(error)) throw new UploadNotFoundError();
+      throw error;
+    }
   }
 
   async *list(): AsyncIterable<UploadInfo> {
@@ -271,7 +297,19 @@ export class S3StorageBackend implements TusStorageBackend {
     const completed = { ...upload, completedAt: new Date() };
     const next = await this.saveInfo(completed, { ...s3, uploadId: null, parts: [], pending: null }, { ifMatch: etag });
     if (s3.pending !== null) await this.objects.deleteQuietly(s3.pending.key);
+    await this.removeStrays(key).catch(() => undefined);
     return next;
+  }
+
+  /**
+   * What requests cut off by a crash (or lost races) left under an upload's key: a multipart
+   * upload begun before `.info` named one, `.pending` objects stored but never recorded. Once the
+   * upload is complete nothing can refer to them; left alone they would cost storage until a
+   * lifecycle rule, if any, removed them.
+   */
+  private async removeStrays(key: string): Promise<void> {
+    for await (const uploadId of this.objects.listMultipartUploads(key)) await this.objects.abortMultipartUpload(key, uploadId);
+    for await (const pending of this.objects.listKeys(`${key}.pending.`)) await this.objects.deleteQuietly(pending);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { StorageUnavailableError, TusError } from '../../tus.errors.js';
 import type { ObjectRange } from './concat-plan.js';
 import type { S3Part } from './s3-upload-state.js';
 
@@ -37,12 +38,43 @@ export function isNotFound(error: unknown): boolean {
   return s3Status(error) === 404 || name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload';
 }
 
+/** Errors that are bugs, not the network: never disguised as an unavailable storage. */
+const PROGRAMMING_ERRORS = [TypeError, RangeError, ReferenceError];
+
+/**
+ * What an S3 call's failure means to a client. No answer from S3 (refused, reset, timed out, an
+ * answer cut short) or an answer 5xx (InternalError, SlowDown) is the storage being unavailable:
+ * 503, which tus clients retry. Anything S3 answered below 500 (404, 412...) is left to the
+ * backend's own rules. Without this, a refused S3 connection was a bare 500, and a reset one
+ * (`ECONNRESET`) read as the client's own body interrupted: 400, which tus clients do not retry.
+ */
+export function storageErrorOf(error: unknown): unknown {
+  if (error instanceof TusError || PROGRAMMING_ERRORS.some((type) => error instanceof type)) return error;
+  const status = s3Status(error);
+  if (status !== undefined && status < 500) return error;
+  const failure = error as (Error & { code?: string }) | undefined;
+  // The system error's code (ECONNREFUSED...), also when the SDK re-wrapped it into its message.
+  const code = failure?.code ?? /\bE[A-Z]{4,}\b/.exec(failure?.message ?? '')?.[0] ?? failure?.name ?? 'no answer';
+  const reason = status !== undefined ? `S3 answered ${status} ${failure?.name ?? ''}`.trim() : `S3 unreachable: ${code}`;
+  return new StorageUnavailableError(reason, { cause: error });
+}
+
+const rethrowAsStorageError = (error: unknown): never => {
+  throw storageErrorOf(error);
+};
+
 /** The S3 calls of the S3 backend, on one bucket. */
 export class S3Objects {
+  private readonly client: Pick<S3Client, 'send'>;
+
   constructor(
-    private readonly client: S3Client,
+    client: S3Client,
     readonly bucket: string,
-  ) {}
+  ) {
+    // Every call fails through one rule, storageErrorOf; the promise form is the only one used.
+    const send = client.send.bind(client) as (command: unknown) => Promise<unknown>;
+    this.client = { send: ((command: unknown) => send(command).catch(rethrowAsStorageError)) as S3Client['send'] };
+  }
 
   /** Throws when the bucket is missing or not accessible with the client's credentials. */
   async headBucket(): Promise<void> {
@@ -51,12 +83,12 @@ export class S3Objects {
 
   async getText(key: string): Promise<{ text: string; etag: string | undefined }> {
     const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    return { text: await output.Body!.transformToString('utf8'), etag: output.ETag };
+    return { text: await output.Body!.transformToString('utf8').catch(rethrowAsStorageError), etag: output.ETag };
   }
 
   async getBytes(key: string): Promise<Uint8Array> {
     const output = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    return output.Body!.transformToByteArray();
+    return output.Body!.transformToByteArray().catch(rethrowAsStorageError);
   }
 
   /** Streams an object, or its inclusive byte range `start`..`end`. */

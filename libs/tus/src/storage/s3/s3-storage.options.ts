@@ -36,12 +36,18 @@ export interface S3StorageOptions {
    */
   maxConcurrentPartUploads?: number;
   /**
-   * How long a request waits for another request of this process that holds the same upload
-   * before answering 423. Requests in other processes are not waited for: their writes are
-   * conditional, and the loser of a race gets 409.
+   * How long a request waits for another request (of this or another process sharing the bucket)
+   * that holds the same upload before answering 423. Processes share the lock through a
+   * `<prefix><id>.lock` object, present while a request writes.
    * @default 3000
    */
   lockTimeoutMs?: number;
+  /**
+   * A lock object not renewed for this long belongs to a crashed process (on another host; one of
+   * this host is known dead at once) and is taken over. Holders renew theirs every third of this.
+   * @default 30000
+   */
+  lockStaleMs?: number;
 }
 
 /** The default part size: 8 MiB. */

@@ -1,0 +1,90 @@
+import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
+import { InvalidRequestError } from '../tus.errors.js';
+import { CHECKSUM_ALGORITHMS, parseUploadChecksum, type UploadChecksum } from './upload-checksum.js';
+
+const RUNS = process.env.TUS_SOAK === '1' ? 50_000 : 1_000;
+
+const DIGEST_BYTES = { sha1: 20, md5: 16, sha256: 32, sha512: 64 } as const;
+const algorithm = fc.constantFrom(...CHECKSUM_ALGORITHMS);
+/** An algorithm name in any mix of upper and lower case. */
+const anyCase = (name: string) =>
+  fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((upper) => [...name].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
+const validHeader = algorithm.chain((name) =>
+  fc.tuple(anyCase(name), fc.uint8Array({ minLength: DIGEST_BYTES[name], maxLength: DIGEST_BYTES[name] })).map(([written, bytes]) => ({
+    name,
+    written,
+    digest: Buffer.from(bytes),
+  })),
+);
+
+const latin1 = fc.integer({ min: 0, max: 0xff }).map((code) => String.fromCharCode(code));
+const fragment = fc.constantFrom(' ', '\t', '\u00a0', '=', '==', 'sha1', 'md5 ', 'SHA256 ', 'AAAA', '+/', '-_');
+const headerText = fc.string({ unit: fc.oneof(latin1, fragment), maxLength: 100 });
+/** A valid header with one character inserted, removed or replaced. */
+const mutatedHeader = fc.tuple(validHeader, fc.nat(), latin1, fc.constantFrom('insert', 'delete', 'replace')).map(([valid, at, char, edit]) => {
+  const header = `${valid.written} ${valid.digest.toString('base64')}`;
+  const i = at % (header.length + 1);
+  if (edit === 'insert') return header.slice(0, i) + char + header.slice(i);
+  if (edit === 'delete') return header.slice(0, i) + header.slice(i + 1);
+  return header.slice(0, i) + char + header.slice(i + 1);
+});
+
+function parseOrRefuse(header: string): UploadChecksum | 'refused' {
+  try {
+    return parseUploadChecksum(header);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    return 'refused';
+  }
+}
+
+describe('parseUploadChecksum (properties)', () => {
+  it('reads back every digest of every algorithm, its name in any case', () => {
+    fc.assert(
+      fc.property(validHeader, ({ name, written, digest }) => {
+        const parsed = parseUploadChecksum(`${written} ${digest.toString('base64')}`);
+        expect(parsed.algorithm).toBe(name);
+        expect(parsed.digest.equals(digest)).toBe(true);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('reads any header value as a known algorithm with a digest of its size in padded base64, or refuses it with a 400', () => {
+    fc.assert(
+      fc.property(fc.oneof(headerText, mutatedHeader), (header) => {
+        const parsed = parseOrRefuse(header);
+        if (parsed === 'refused') return;
+        expect(CHECKSUM_ALGORITHMS).toContain(parsed.algorithm);
+        expect(parsed.digest.length).toBe(DIGEST_BYTES[parsed.algorithm]);
+        // Separated by HTTP whitespace only, the digest in its one padded length.
+        const match = /^[ \t]*(\S+)[ \t]+(\S+)[ \t]*$/.exec(header);
+        expect(match).not.toBeNull();
+        expect(match![2]!.length).toBe(parsed.digest.toString('base64').length);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('refuses a digest whose padding is missing or wrong', () => {
+    fc.assert(
+      fc.property(validHeader, fc.constantFrom('', '=', '==', '==='), ({ written, digest }, padding) => {
+        const encoded = digest.toString('base64').replace(/=+$/, '');
+        fc.pre(encoded + padding !== digest.toString('base64'));
+        expect(() => parseUploadChecksum(`${written} ${encoded}${padding}`)).toThrow(InvalidRequestError);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("refuses a digest of another algorithm's size", () => {
+    fc.assert(
+      fc.property(algorithm, fc.uint8Array({ maxLength: 80 }), (name, bytes) => {
+        fc.pre(bytes.length !== DIGEST_BYTES[name]);
+        expect(() => parseUploadChecksum(`${name} ${Buffer.from(bytes).toString('base64')}`)).toThrow(InvalidRequestError);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});

@@ -1,0 +1,181 @@
+import { once } from 'node:events';
+import { createConnection, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** One direction of a proxied connection: what the client sends (`up`) or what the server answers (`down`). */
+export type Direction = 'up' | 'down';
+
+/** What the proxy does to one direction of one connection. Every field is optional: none is a plain pass-through. */
+export interface FaultPlan {
+  /** Cut the whole connection (both sockets destroyed) once this many bytes went this way. */
+  cutAfter?: number;
+  /** Stop forwarding once this many bytes went this way... */
+  stallAfter?: number;
+  /** ...for this long, then go on (`Infinity`: until one side closes, or the proxy cuts it). */
+  stallMs?: number;
+  /** Forward at most this many bytes a second. */
+  bytesPerSecond?: number;
+}
+
+/** The faults of one connection, per direction; decided when the connection is accepted. */
+export type ConnectionPlan = Partial<Record<Direction, FaultPlan>>;
+
+/** What went through the proxy so far. */
+export interface ProxyStats {
+  connections: number;
+  /** Connections accepted and reset at once, while refusing. */
+  refused: number;
+  /** Connections the proxy cut after `cutAfter` bytes. */
+  cut: number;
+  /** Connections that reached their `stallAfter`. */
+  stalled: number;
+  /** Connections forwarded at a limited rate. */
+  throttled: number;
+  /** Bytes forwarded client to server, and server to client. */
+  bytesUp: number;
+  bytesDown: number;
+}
+
+const PASS: ConnectionPlan = {};
+
+/**
+ * A TCP proxy on loopback that a test controls: each accepted connection is forwarded to `target`
+ * under the plan that `planFor(index)` returns (cut, stall, throttle, per direction), and
+ * connections can be refused for a while. Bytes are forwarded as they come, with backpressure, so
+ * what the endpoints see is a real network misbehaving, not a mock.
+ */
+export class TcpProxy {
+  readonly stats: ProxyStats = { connections: 0, refused: 0, cut: 0, stalled: 0, throttled: 0, bytesUp: 0, bytesDown: 0 };
+  /** Decides the faults of the n-th connection (0-based); pass-through by default. */
+  planFor: (index: number) => ConnectionPlan = () => PASS;
+  private refusingUntil = 0;
+  private readonly open = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    private readonly target: { host: string; port: number },
+  ) {}
+
+  /** Starts a proxy on a free loopback port in front of `target` (`http://host:port` or `{ host, port }`). */
+  static async start(target: string | { host: string; port: number }): Promise<TcpProxy> {
+    const to = typeof target === 'string' ? { host: new URL(target).hostname, port: Number(new URL(target).port) } : target;
+    const server = createServer({ noDelay: true });
+    const proxy = new TcpProxy(server, to);
+    server.on('connection', (socket) => proxy.accept(socket));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return proxy;
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /** `http://127.0.0.1:<port>` */
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** `url` with its origin replaced by the proxy's: the same resource, reached through the proxy. */
+  via(url: string): string {
+    const parsed = new URL(url);
+    return `${this.origin}${parsed.pathname}${parsed.search}`;
+  }
+
+  /** Resets every new connection for `ms` (a server that is down); connections already open go on. */
+  refuseFor(ms: number): void {
+    this.refusingUntil = Date.now() + ms;
+  }
+
+  /** Cuts every open connection at once. */
+  cutAll(): void {
+    for (const socket of this.open) socket.destroy();
+  }
+
+  /** Connections currently open through the proxy (each counted once, not per socket). */
+  get openConnections(): number {
+    return this.open.size / 2;
+  }
+
+  async close(): Promise<void> {
+    this.cutAll();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket): void {
+    const index = this.stats.connections++;
+    if (Date.now() < this.refusingUntil) {
+      this.stats.refused++;
+      client.resetAndDestroy();
+      return;
+    }
+    const plan = this.planFor(index);
+    const server = createConnection({ ...this.target, noDelay: true });
+    const sockets = [client, server];
+    let closed = false;
+    const closeBoth = () => {
+      if (closed) return;
+      closed = true;
+      for (const socket of sockets) {
+        socket.destroy();
+        this.open.delete(socket);
+      }
+    };
+    for (const socket of sockets) {
+      this.open.add(socket);
+      socket.on('error', closeBoth);
+      socket.on('close', closeBoth);
+    }
+    if (plan.up?.bytesPerSecond || plan.down?.bytesPerSecond) this.stats.throttled++;
+    const ended = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    void this.forward(client, server, plan.up ?? {}, 'up', ended, closeBoth);
+    void this.forward(server, client, plan.down ?? {}, 'down', ended, closeBoth);
+  }
+
+  /** Moves bytes `from` → `to` under `plan`, until either side closes or the plan cuts. */
+  private async forward(from: Socket, to: Socket, plan: FaultPlan, direction: Direction, ended: Promise<void>, cut: () => void): Promise<void> {
+    let sent = 0;
+    let stalled = false;
+    const count = (bytes: number) => {
+      sent += bytes;
+      if (direction === 'up') this.stats.bytesUp += bytes;
+      else this.stats.bytesDown += bytes;
+    };
+    try {
+      for await (const data of from as AsyncIterable<Buffer>) {
+        let chunk = data;
+        while (chunk.length > 0) {
+          // The next boundary where something happens: the cut, the stall, or a throttle slice.
+          const limits = [chunk.length];
+          if (plan.cutAfter !== undefined) limits.push(plan.cutAfter - sent);
+          if (plan.stallAfter !== undefined && !stalled) limits.push(plan.stallAfter - sent);
+          if (plan.bytesPerSecond) limits.push(Math.max(1, Math.floor(plan.bytesPerSecond / 20)));
+          const take = Math.max(0, Math.min(...limits));
+          if (take > 0) {
+            const piece = chunk.subarray(0, take);
+            chunk = chunk.subarray(take);
+            count(take);
+            if (!to.write(piece)) await Promise.race([once(to, 'drain'), ended]);
+            if (plan.bytesPerSecond) await sleep((take / plan.bytesPerSecond) * 1000);
+          }
+          if (plan.cutAfter !== undefined && sent >= plan.cutAfter) {
+            this.stats.cut++;
+            cut();
+            return;
+          }
+          if (plan.stallAfter !== undefined && !stalled && sent >= plan.stallAfter) {
+            stalled = true;
+            this.stats.stalled++;
+            const ms = plan.stallMs ?? Infinity;
+            await (Number.isFinite(ms) ? Promise.race([sleep(ms), ended]) : ended);
+          }
+          if (to.destroyed) return;
+        }
+      }
+      // A half-close is forwarded as one: HTTP clients may end their side and wait for the answer.
+      if (!to.destroyed) to.end();
+    } catch {
+      cut();
+    }
+  }
+}
