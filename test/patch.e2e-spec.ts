@@ -217,6 +217,18 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
       expect(response.status).toBe(413);
       await expectStored(upload, 'abcde');
     });
+
+    it('an empty PATCH on a complete upload (a retry whose answer was lost) is 204 and changes nothing', async () => {
+      const upload = await uploadWith('abcde', 5);
+      const retry = await patch(upload, 5, '');
+      expect(retry.status).toBe(204);
+      expect(retry.headers['upload-offset']).toBe('5');
+      // On S3 this once reassembled the object from no parts: an empty file.
+      await expectStored(upload, 'abcde');
+      const otherLength = await send('PATCH', upload, { headers: { ...patchHeaders(5), 'Upload-Length': 6 }, body: '' });
+      expect(otherLength.status).toBe(400);
+      await expectStored(upload, 'abcde');
+    });
   });
 
   describe('18: an interrupted body keeps what arrived', () => {

@@ -137,7 +137,8 @@ export class FuzzModel {
   }
 
   private patch(random: FuzzRandom, upload: FuzzUpload): FuzzRequest {
-    const remaining = upload.length === null ? random.int(4096) : Math.max(upload.length - upload.offset, 0);
+    // Capped: a fuzzed Upload-Length may be near 2^53, and the body is built in memory.
+    const remaining = upload.length === null ? random.int(4096) : Math.min(Math.max(upload.length - upload.offset, 0), 65_536);
     const size = random.chance(0.3) ? remaining : Math.min(remaining, random.int(8192));
     const body = random.bytes(size);
     const headers: [string, string][] = [[...TUS], ['Upload-Offset', String(upload.offset)], ['Content-Type', CHUNK]];

@@ -190,6 +190,8 @@ export class TusUploadService {
     if (options.offset !== upload.offset) {
       throw new OffsetMismatchError(`Upload-Offset ${options.offset} does not match the upload's offset ${upload.offset}`);
     }
+    // Headers are checked first: a completed upload still refuses a different Upload-Length (400).
+    const changes = await this.changesFor(upload, request);
     // A completed upload is never written again, as in tusd: an empty PATCH at its end (a client
     // retrying a PATCH whose answer it lost) gets the state; a write would reassemble the S3 object
     // from no parts, and so empty it.
@@ -197,7 +199,6 @@ export class TusUploadService {
       if (options.body && hasBody(request)) throw new PayloadTooLargeError('The upload is complete: no more bytes');
       return upload;
     }
-    const changes = await this.changesFor(upload, request);
     const length = changes.length ?? upload.length;
     const limit = length ?? (await this.config.maxSize(request));
     return this.store(upload, request, options.body, changes, limit - upload.offset);

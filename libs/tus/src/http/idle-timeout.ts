@@ -20,10 +20,10 @@ export interface IdleWindow {
   /** Bytes that arrived on the connection during the window. */
   received: number;
   /**
-   * Bytes waiting in the request, unread by the server: the server (its storage) is the slow
-   * side, not the client, and the window proves nothing about the client.
+   * The server held the body back at some moment of the window (it paused the request for slow
+   * storage, or bytes waited unread): the window proves nothing about the client.
    */
-  unread: number;
+  heldBack: boolean;
 }
 
 /**
@@ -32,7 +32,7 @@ export interface IdleWindow {
  * that holds its upload, its lock and a connection for hours. `minBytes` 0: only silence counts.
  */
 export function isTrickle(window: IdleWindow, minBytes: number): boolean {
-  return minBytes > 0 && window.unread === 0 && window.received < minBytes;
+  return minBytes > 0 && !window.heldBack && window.received < minBytes;
 }
 
 /**
@@ -48,19 +48,26 @@ export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0
   socket.setTimeout(ms);
   socket.once('timeout', onTimeout);
   let trickleCheck: NodeJS.Timeout | undefined;
+  // Set by any pause during the window (backpressure from the storage), not only one at the check.
+  let heldBack = false;
+  const onPause = () => (heldBack = true);
   if (minBytes > 0) {
+    request.on('pause', onPause);
     // Counted on the socket: a 'data' listener on the request would take its body from the backend.
     let readBefore = socket.bytesRead;
     trickleCheck = setInterval(() => {
       const received = socket.bytesRead - readBefore;
       readBefore = socket.bytesRead;
-      if (isTrickle({ received, unread: request.readableLength }, minBytes)) request.destroy(new BodyIdleTimeoutError(ms, received));
+      const window = { received, heldBack: heldBack || request.isPaused() || request.readableLength > 0 };
+      heldBack = false;
+      if (isTrickle(window, minBytes)) request.destroy(new BodyIdleTimeoutError(ms, received));
     }, ms);
     trickleCheck.unref();
   }
   return () => {
     socket.setTimeout(0);
     socket.off('timeout', onTimeout);
+    request.off('pause', onPause);
     clearInterval(trickleCheck);
   };
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { unlinkSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { link, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UploadLockedError } from '../tus.errors.js';
+import { isDeadHere, PROCESS_HOST } from './process-identity.js';
 
 /** Options of {@link acquireFileLock}. */
 export interface FileLockOptions {
@@ -31,7 +31,6 @@ interface LockOwner {
   token: string;
 }
 
-const HOST = hostname();
 const PROCESS_TOKEN = randomBytes(6).toString('hex');
 let sequence = 0;
 
@@ -69,7 +68,7 @@ export class LockOwnerFile {
     private readonly staleMs: number,
   ) {
     this.path = join(directory, `${OWNER_PREFIX}${PROCESS_TOKEN}`);
-    this.content = JSON.stringify({ pid: process.pid, host: HOST, token: PROCESS_TOKEN } satisfies LockOwner);
+    this.content = JSON.stringify({ pid: process.pid, host: PROCESS_HOST, token: PROCESS_TOKEN } satisfies LockOwner);
   }
 
   /** Writes the file (once; again after it was removed). */
@@ -141,7 +140,7 @@ export class LockOwnerFile {
       if (!name.startsWith(OWNER_PREFIX) || name === basename(this.path)) continue;
       const path = join(directory, name);
       const owner = parseOwner(await readFile(path, 'utf8').catch(() => ''));
-      if (owner.host === HOST && typeof owner.pid === 'number' && !isAlive(owner.pid)) await unlink(path).catch(() => undefined);
+      if (isDeadHere(owner)) await unlink(path).catch(() => undefined);
     }
   }
 }
@@ -189,7 +188,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
     if (!owner?.linkable) {
       owner = undefined;
       ownToken ||= uniqueSuffix();
-      if (await tryCreate(path, { pid: process.pid, host: HOST, token: ownToken })) break;
+      if (await tryCreate(path, { pid: process.pid, host: PROCESS_HOST, token: ownToken })) break;
     }
     if (await takeOverIfAbandoned(path, options.staleMs)) continue;
     if (Date.now() >= deadline) throw new UploadLockedError();
@@ -261,7 +260,7 @@ async function takeOverIfAbandoned(path: string, staleMs: number): Promise<boole
     return true; // released between our attempts: try again at once
   }
   const holder = parseOwner(content);
-  const deadProcess = holder.host === HOST && typeof holder.pid === 'number' && !isAlive(holder.pid);
+  const deadProcess = isDeadHere(holder);
   if (!deadProcess && Date.now() - mtimeMs < staleMs) return false;
   // Move the abandoned file aside rather than unlinking it: of two processes taking over, only
   // one rename succeeds, and if what was moved is not what was judged abandoned, it is put back.
@@ -277,11 +276,3 @@ async function takeOverIfAbandoned(path: string, staleMs: number): Promise<boole
   return true;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

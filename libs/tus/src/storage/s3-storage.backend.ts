@@ -339,12 +339,15 @@ export class S3StorageBackend implements TusStorageBackend {
   /** Writes `.info` conditionally; a lost condition means another request changed the upload. */
   private async saveInfo(upload: UploadInfo, s3: S3UploadState, condition: PutCondition): Promise<UploadInfo> {
     let etag: string | undefined;
+    const text = encodeS3Upload(upload, s3);
     try {
-      etag = await this.objects.put(this.infoKey(upload.id), encodeS3Upload(upload, s3), {
-        contentType: 'application/json',
-        condition,
-      });
+      etag = await this.objects.put(this.infoKey(upload.id), text, { contentType: 'application/json', condition });
     } catch (error) {
+      // The SDK retries a write whose answer was lost; if the first attempt was applied, the retry's
+      // condition fails against our own write (seen with connections to S3 cut mid-answer). Only for
+      // updates: a creation's content does not tell one creation of an id from another.
+      if ('ifMatch' in condition && isConditionFailed(error)) etag = await this.ownWriteEtag(upload.id, text);
+      if (etag !== undefined) return this.remember(upload, s3, etag);
       if ('ifNoneMatch' in condition && isConditionFailed(error)) {
         throw new InvalidRequestError(`Upload ${upload.id} already exists`);
       }
@@ -352,6 +355,16 @@ export class S3StorageBackend implements TusStorageBackend {
       if (isNotFound(error)) throw new UploadNotFoundError();
       throw error;
     }
+    return this.remember(upload, s3, etag);
+  }
+
+  /** The ETag of `.info` when it holds exactly `text` (our own write, applied); otherwise undefined. */
+  private async ownWriteEtag(id: string, text: string): Promise<string | undefined> {
+    const current = await this.objects.getText(this.infoKey(id)).catch(() => null);
+    return current !== null && current.text === text ? current.etag : undefined;
+  }
+
+  private remember(upload: UploadInfo, s3: S3UploadState, etag: string | undefined): UploadInfo {
     const saved = { ...upload };
     this.snapshots.set(saved, { etag: bareEtag(etag), s3 });
     return saved;

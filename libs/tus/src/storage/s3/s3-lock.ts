@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UploadLockedError } from '../../tus.errors.js';
 import { isConditionFailed, isNotFound, type S3Objects } from './s3-objects.js';
 import { bareEtag } from './s3-upload-state.js';
+import { isDeadHere, PROCESS_HOST } from '../process-identity.js';
 
 /** Options of {@link acquireS3Lock}. */
 export interface S3LockOptions {
@@ -13,14 +14,15 @@ export interface S3LockOptions {
   staleMs: number;
 }
 
-/** The body of a lock object: who holds it, and when it last said so. */
+/** The body of a lock object: who holds it. */
 interface S3LockHolder {
   host: string;
   pid: number;
+  /** Drawn per acquisition: tells this holding apart from any later one, of any process. */
+  token: string;
   renewedAt: number;
 }
 
-const HOST = hostname();
 /** How often a waiter tries again, at most. */
 const RETRY_MS = 100;
 /** How often a waiter reads the holder to judge whether it is gone (a GET costs more than a refused PUT). */
@@ -31,39 +33,46 @@ const JUDGE_EVERY_MS = 1_000;
  * (`If-None-Match: *`), deleted on release. Conditional writes of `.info` alone let two requests
  * stream at once, and the loser's part uploads could replace the winner's parts of the same
  * numbers (S3 keeps the last upload of a part number): the lock keeps them apart, as the file
- * lock does on a shared disk. The holder renews it every third of `staleMs`; a lock whose holder
- * is a dead process of this host, or that went unrenewed for `staleMs`, is taken over by a write
- * conditional on its ETag, which one taker alone wins. Returns the release function.
+ * lock does on a shared disk. The holder renews it (a new body, so a new ETag) every third of
+ * `staleMs`. A waiter takes it over, by a write conditional on its ETag that one taker alone wins,
+ * when its holder is a dead process of this host, or when the waiter saw the same ETag for
+ * `staleMs` by its own clock (never by the holder's, which may be skewed). Returns the release
+ * function, which deletes the lock only while it is still this holding's.
  */
 export async function acquireS3Lock(objects: S3Objects, key: string, options: S3LockOptions): Promise<() => Promise<void>> {
-  const body = () => JSON.stringify({ host: HOST, pid: process.pid, renewedAt: Date.now() } satisfies S3LockHolder);
+  const token = randomBytes(9).toString('base64url');
+  const body = () => JSON.stringify({ host: PROCESS_HOST, pid: process.pid, token, renewedAt: Date.now() } satisfies S3LockHolder);
   const deadline = Date.now() + options.timeoutMs;
+  const judge = new AbandonmentJudge(objects, key, options.staleMs, body);
   let etag: string | null = null;
   let judgedAt = -Infinity;
   for (let attempt = 0; etag === null; attempt++) {
     try {
-      etag = bareEtag(await objects.put(key, body(), { condition: { ifNoneMatch: '*' }, contentType: 'application/json' }));
+      etag = etagOf(await objects.put(key, body(), { condition: { ifNoneMatch: '*' }, contentType: 'application/json' }));
       break;
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
     }
     if (Date.now() - judgedAt >= JUDGE_EVERY_MS) {
       judgedAt = Date.now();
-      etag = await takeOverIfAbandoned(objects, key, options.staleMs, body);
+      etag = await judge.takeOverIfAbandoned();
       if (etag !== null) break;
     }
     if (Date.now() >= deadline) throw new UploadLockedError();
     // Short at first (a PATCH releases within milliseconds of its body's end), then backing off.
     await sleep(Math.min(10 * 2 ** attempt, RETRY_MS));
   }
+  sightings.delete(`${objects.bucket}/${key}`);
   let held = true;
+  let renewedAt = performance.now();
   const renew = async () => {
     try {
-      etag = bareEtag(await objects.put(key, body(), { condition: { ifMatch: etag! }, contentType: 'application/json' }));
+      etag = etagOf(await objects.put(key, body(), { condition: { ifMatch: etag! }, contentType: 'application/json' }));
+      renewedAt = performance.now();
     } catch (error) {
-      // Taken over (this holder looked dead or stale): it is someone else's now. Any other
-      // failure (S3 briefly unreachable) is tried again at the next beat.
-      if (isConditionFailed(error) || isNotFound(error)) {
+      // Taken over, or unrenewed for so long that a waiter may have taken it: someone else's now.
+      // Any other failure (S3 briefly unreachable) is tried again at the next beat.
+      if (isConditionFailed(error) || isNotFound(error) || performance.now() - renewedAt >= options.staleMs) {
         held = false;
         clearInterval(heartbeat);
       }
@@ -73,30 +82,63 @@ export async function acquireS3Lock(objects: S3Objects, key: string, options: S3
   heartbeat.unref();
   return async () => {
     clearInterval(heartbeat);
-    if (held) await objects.deleteQuietly(key);
+    if (!held) return;
+    // Only this holding's lock is deleted: read back, and compare the token.
+    const current = await objects.getText(key).catch(() => null);
+    if (current !== null && parseHolder(current.text).token === token) await objects.deleteQuietly(key);
   };
 }
 
-/** Takes the lock over when its holder is gone; resolves to the new ETag, or null when it is not ours. */
-async function takeOverIfAbandoned(objects: S3Objects, key: string, staleMs: number, body: () => string): Promise<string | null> {
-  let text: string;
-  let etag: string | undefined;
-  try {
-    ({ text, etag } = await objects.getText(key));
-  } catch (error) {
-    if (isNotFound(error)) return null; // released meanwhile: the next attempt creates it
-    throw error;
+/**
+ * Which ETag this process's waiters saw on each busy lock, since when (monotonic clock). Kept across
+ * requests: one request waits only `timeoutMs`, but a client's retries come back to the same lock,
+ * and together they see whether it is renewed. An entry goes once the lock is taken.
+ */
+const sightings = new Map<string, { etag: string; since: number }>();
+
+/** A waiter's judgement of one lock: abandoned when its holder is dead here, or it stopped changing. */
+class AbandonmentJudge {
+  constructor(
+    private readonly objects: S3Objects,
+    private readonly key: string,
+    private readonly staleMs: number,
+    private readonly body: () => string,
+  ) {}
+
+  /** Takes the lock over when its holder is gone; resolves to the new ETag, or null when it is not ours. */
+  async takeOverIfAbandoned(): Promise<string | null> {
+    let text: string;
+    let etag: string;
+    try {
+      const current = await this.objects.getText(this.key);
+      text = current.text;
+      etag = etagOf(current.etag);
+    } catch (error) {
+      if (isNotFound(error)) {
+        sightings.delete(`${this.objects.bucket}/${this.key}`);
+        return null; // released meanwhile: the next attempt creates it
+      }
+      throw error;
+    }
+    const sightingKey = `${this.objects.bucket}/${this.key}`;
+    let seen = sightings.get(sightingKey);
+    if (seen?.etag !== etag) sightings.set(sightingKey, (seen = { etag, since: performance.now() }));
+    const unrenewed = performance.now() - seen.since >= this.staleMs;
+    if (!isDeadHere(parseHolder(text)) && !unrenewed) return null;
+    try {
+      return etagOf(await this.objects.put(this.key, this.body(), { condition: { ifMatch: etag }, contentType: 'application/json' }));
+    } catch (error) {
+      if (isConditionFailed(error) || isNotFound(error)) return null; // another taker won, or it was released
+      throw error;
+    }
   }
-  const holder = parseHolder(text);
-  const deadProcess = holder.host === HOST && typeof holder.pid === 'number' && !isAlive(holder.pid);
-  const stale = typeof holder.renewedAt !== 'number' || Date.now() - holder.renewedAt >= staleMs;
-  if (!deadProcess && !stale) return null;
-  try {
-    return bareEtag(await objects.put(key, body(), { condition: { ifMatch: bareEtag(etag) }, contentType: 'application/json' }));
-  } catch (error) {
-    if (isConditionFailed(error) || isNotFound(error)) return null; // another taker won, or it was released
-    throw error;
-  }
+}
+
+/** An ETag without quotes; a missing one would make the next conditional write unconditional. */
+function etagOf(etag: string | undefined): string {
+  const bare = bareEtag(etag);
+  if (bare === '') throw new Error('S3 answered a lock write or read without an ETag');
+  return bare;
 }
 
 function parseHolder(text: string): Partial<S3LockHolder> {
@@ -104,14 +146,5 @@ function parseHolder(text: string): Partial<S3LockHolder> {
     return JSON.parse(text) as S3LockHolder;
   } catch {
     return {};
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

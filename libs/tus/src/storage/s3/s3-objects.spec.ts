@@ -26,8 +26,11 @@ describe('storageErrorOf', () => {
     [sdkError('PreconditionFailed', { $metadata: { httpStatusCode: 412 } })],
     [sdkError('AccessDenied', { $metadata: { httpStatusCode: 403 } })],
     [new OffsetMismatchError('moved')],
+    [sdkError('NotImplemented', { $metadata: { httpStatusCode: 501 } })],
+    [sdkError('CredentialsProviderError', {})],
+    [new Error('Region is missing')],
     [new TypeError('a bug')],
-  ])('an answer below 500, a protocol error or a bug is left as it is: %p', (error) => {
+  ])('an answer below 500, a permanent failure, a protocol error or a bug is left as it is: %p', (error) => {
     expect(storageErrorOf(error)).toBe(error);
   });
 });

@@ -38,25 +38,35 @@ export function isNotFound(error: unknown): boolean {
   return s3Status(error) === 404 || name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchUpload';
 }
 
-/** Errors that are bugs, not the network: never disguised as an unavailable storage. */
-const PROGRAMMING_ERRORS = [TypeError, RangeError, ReferenceError];
+/** System error codes of a connection that failed or went silent: S3 may answer a retry. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'ENOTFOUND']);
+/** The SDK's names for a request that got no (whole) answer in time. */
+const NETWORK_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+/** Answers of an S3 server that is there but cannot serve now. 501 (not implemented) is permanent. */
+const UNAVAILABLE_STATUSES = new Set([500, 502, 503, 504]);
 
 /**
  * What an S3 call's failure means to a client. No answer from S3 (refused, reset, timed out, an
- * answer cut short) or an answer 5xx (InternalError, SlowDown) is the storage being unavailable:
- * 503, which tus clients retry. Anything S3 answered below 500 (404, 412...) is left to the
- * backend's own rules. Without this, a refused S3 connection was a bare 500, and a reset one
- * (`ECONNRESET`) read as the client's own body interrupted: 400, which tus clients do not retry.
+ * answer cut short) or an answer that says "not now" (500, 502, 503, 504: InternalError, SlowDown)
+ * is the storage being unavailable: 503, which tus clients retry. Everything else is left as it is:
+ * answers below 500 to the backend's own rules, and what no retry can mend (bad credentials or
+ * configuration, a 501 from a server without conditional writes, a bug) to the 500 it is, so that
+ * it is logged rather than retried for ever. Without this, a refused S3 connection was a bare 500,
+ * and a reset one (`ECONNRESET`) read as the client's own body interrupted: 400, which tus clients
+ * do not retry.
  */
 export function storageErrorOf(error: unknown): unknown {
-  if (error instanceof TusError || PROGRAMMING_ERRORS.some((type) => error instanceof type)) return error;
+  if (error instanceof TusError) return error;
   const status = s3Status(error);
-  if (status !== undefined && status < 500) return error;
   const failure = error as (Error & { code?: string }) | undefined;
+  if (status !== undefined) {
+    return UNAVAILABLE_STATUSES.has(status) ? new StorageUnavailableError(`S3 answered ${status} ${failure?.name ?? ''}`.trim(), { cause: error }) : error;
+  }
   // The system error's code (ECONNREFUSED...), also when the SDK re-wrapped it into its message.
-  const code = failure?.code ?? /\bE[A-Z]{4,}\b/.exec(failure?.message ?? '')?.[0] ?? failure?.name ?? 'no answer';
-  const reason = status !== undefined ? `S3 answered ${status} ${failure?.name ?? ''}`.trim() : `S3 unreachable: ${code}`;
-  return new StorageUnavailableError(reason, { cause: error });
+  const code = [failure?.code, /\bE[A-Z]{4,}\b/.exec(failure?.message ?? '')?.[0], failure?.name].find(
+    (candidate) => candidate !== undefined && (NETWORK_CODES.has(candidate) || NETWORK_NAMES.has(candidate)),
+  );
+  return code === undefined ? error : new StorageUnavailableError(`S3 unreachable: ${code}`, { cause: error });
 }
 
 const rethrowAsStorageError = (error: unknown): never => {

@@ -1,0 +1,32 @@
+import { readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+
+/**
+ * Where this process's pid means something: the host name and the pid namespace. Containers that
+ * share a host name (host networking) but not a pid namespace then count as different hosts, and
+ * judge each other's locks by staleness alone, never by a pid they cannot see (which would read as
+ * dead, and have a live writer's lock taken and its file cut).
+ */
+export const PROCESS_HOST = `${hostname()}${pidNamespace()}`;
+
+function pidNamespace(): string {
+  try {
+    return `/${readlinkSync('/proc/self/ns/pid')}`;
+  } catch {
+    return ''; // no procfs (not Linux): the host name alone
+  }
+}
+
+/** Whether a lock holder is a process of this host (and pid namespace) that no longer runs. */
+export function isDeadHere(holder: { host?: unknown; pid?: unknown }): boolean {
+  return holder.host === PROCESS_HOST && typeof holder.pid === 'number' && !isAlive(holder.pid);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
