@@ -12,10 +12,10 @@ import { startRelay, type Relay } from './support/relay.js';
 import { inspectS3Upload, s3ObjectsOf } from './support/s3-inspection.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from './support/s3-server.js';
 import { startSample, type SampleProcess } from './support/sample-process.js';
+import { PLATFORMS } from './support/tus-app.js';
 
 const MiB = 1024 * 1024;
 const SOAK = process.env.TUS_SOAK === '1';
-const ADAPTERS = ['express', 'fastify'] as const;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Where one backend's bytes are, as the test reads them behind the server's back. */
@@ -195,7 +195,7 @@ async function crashAndResume(target: CrashTarget, relay: Relay, running: { samp
   const seen = { url: null as string | null, acknowledged: 0 };
   let restarts = 0;
   const start = async () => {
-    const adapter = ADAPTERS[restarts++ % 2]!;
+    const adapter = PLATFORMS[restarts++ % PLATFORMS.length]!;
     running.sample = await startSample({ ...target.env(), HTTP_ADAPTER: adapter });
     relay.target = Number(new URL(running.sample.url).port);
     return adapter;

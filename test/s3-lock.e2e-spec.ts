@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { hostname } from 'node:os';
+import { PROCESS_HOST } from '../libs/tus/src/storage/process-identity.js';
 import { acquireS3Lock } from '../libs/tus/src/storage/s3/s3-lock.js';
 import { S3Objects } from '../libs/tus/src/storage/s3/s3-objects.js';
 import { UploadLockedError } from '../libs/tus/src/tus.errors.js';
@@ -69,6 +70,17 @@ describe('acquireS3Lock (the cross-process lock object)', () => {
     expect(await tokenOf(lockKey)).not.toBe('gone');
     await release();
     expect(await objects.exists(lockKey)).toBeNull();
+  });
+
+  it('takes over at once a lock this process left behind (its release could not delete it)', async () => {
+    const lockKey = key();
+    await objects.put(lockKey, JSON.stringify({ host: PROCESS_HOST, pid: process.pid, token: 'left-behind', renewedAt: Date.now() }), {
+      contentType: 'application/json',
+    });
+    // staleMs of a minute: only knowing its own holdings lets the process take it within the wait.
+    const release = await acquireS3Lock(objects, lockKey, { timeoutMs: 3_000, staleMs: 60_000 });
+    expect(await tokenOf(lockKey)).not.toBe('left-behind');
+    await release();
   });
 
   it('does not delete a lock another process has taken over since', async () => {

@@ -90,12 +90,16 @@ describe.each(PLATFORMS)('slow clients on %s (file backend)', (platform) => {
       const openWhenDone = trickles.filter((trickle) => trickle.closedAt === undefined).length;
       for (const [index, url] of loaded.urls.entries()) expect(sha256(await storedBytes(url))).toBe(sha256(files[index]!));
       for (const [index, url] of alone.urls.entries()) expect(sha256(await storedBytes(url))).toBe(sha256(files[index]!));
-      expect(openWhenDone).toBe(TRICKLES);
+      // How many trickles outlived the big uploads depends on the machine's speed: reported, not asserted.
 
       // Then the idle timeout ends them: fewer than MIN_BYTES within IDLE_SECONDS.
       await eventually(async () => trickles.every((trickle) => trickle.closedAt !== undefined), 3 * IDLE_SECONDS * 1000);
       clearInterval(drip);
       const lifetimes = trickles.map((trickle) => (trickle.closedAt! - trickle.openedAt) / 1000).sort((a, b) => a - b);
+      // Ended by the idle rule, not by anything else: never before a whole window (less a little
+      // for timer rounding), never finished.
+      expect(lifetimes[0]).toBeGreaterThanOrEqual(IDLE_SECONDS - 0.25);
+      for (const trickle of trickles) expect(trickle.sent).toBeLessThan(trickle.data.length);
 
       // Each kept what it delivered: resumable at that offset, and it completes byte-exact.
       for (const trickle of trickles) {

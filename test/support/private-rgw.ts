@@ -1,14 +1,8 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import type { S3TestServer } from './rgw.mjs';
-
-const run = promisify(execFile);
-const SCRIPTS = fileURLToPath(new URL('../../scripts/s3/', import.meta.url));
+import { freeRgwPort, startRgw, type S3TestServer } from './rgw.mjs';
 
 /**
  * A Ceph RGW of one test's own (its own mon, OSD and gateway, on ports of its own), for a test
@@ -25,27 +19,17 @@ export interface PrivateRgw extends S3TestServer {
 
 /** Starts a private RGW (about 2 s on memstore) on the first free port set from 7600. */
 export async function startPrivateRgw(): Promise<PrivateRgw> {
-  const port = await freeRgwPort(7600);
-  const base = `/tmp/nestjs-tus-ceph-private-${port}`;
-  let stdout: string;
-  try {
-    ({ stdout } = await run('bash', [`${SCRIPTS}rgw-start.sh`], {
-      env: { ...process.env, RGW_PORT: String(port), CEPH_BASE: base, CEPH_NO_INSTALL: '1' },
-      timeout: 120_000,
-    }));
-  } catch (error) {
-    throw new Error(`Could not start a private RGW (scripts/s3/rgw-start.sh): ${String((error as { stderr?: string }).stderr ?? error)}`);
-  }
-  const fields = Object.fromEntries((stdout.trim().split('\n').at(-1) ?? '').split(' ').map((pair) => pair.split('=', 2)));
-  const endpoint = fields.S3_ENDPOINT!;
-  const conf = `${base}/ceph.conf`;
-  const pidFile = `${base}/run/client.rgw.a.pid`;
+  const port = await freeRgwPort(7600, 40);
+  if (port === undefined) throw new Error('no free port set for a private RGW from 7600');
+  const rgw = await startRgw({ port, base: `/tmp/nestjs-tus-ceph-private-${port}`, install: false, timeoutMs: 120_000 });
+  const conf = `${rgw.base}/ceph.conf`;
+  const pidFile = `${rgw.base}/run/client.rgw.a.pid`;
   const gatewayPid = async () => Number((await readFile(pidFile, 'utf8')).trim());
   return {
-    endpoint,
-    accessKeyId: fields.S3_ACCESS_KEY_ID!,
-    secretAccessKey: fields.S3_SECRET_ACCESS_KEY!,
-    region: 'us-east-1',
+    endpoint: rgw.endpoint,
+    accessKeyId: rgw.accessKeyId,
+    secretAccessKey: rgw.secretAccessKey,
+    region: rgw.region,
     killGateway: async () => {
       const pid = await gatewayPid();
       process.kill(pid, 'SIGKILL');
@@ -59,14 +43,12 @@ export async function startPrivateRgw(): Promise<PrivateRgw> {
         child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`radosgw exited with ${code}`))));
       });
       const deadline = Date.now() + 30_000;
-      while (!(await answers(endpoint))) {
-        if (Date.now() > deadline) throw new Error(`the private RGW on ${endpoint} did not come back within 30 s`);
+      while (!(await answers(rgw.endpoint))) {
+        if (Date.now() > deadline) throw new Error(`the private RGW on ${rgw.endpoint} did not come back within 30 s`);
         await sleep(50);
       }
     },
-    stop: async () => {
-      await run('bash', [`${SCRIPTS}rgw-stop.sh`], { env: { ...process.env, CEPH_BASE: base } });
-    },
+    stop: rgw.stop,
   };
 }
 
@@ -88,22 +70,5 @@ function answers(endpoint: string): Promise<boolean> {
     req.on('error', () => resolve(false));
     req.on('timeout', () => req.destroy());
     req.end();
-  });
-}
-
-/** The first RGW port from `start` free together with the two monitor ports rgw-start.sh derives from it. */
-async function freeRgwPort(start: number): Promise<number> {
-  for (let port = start; port < start + 80; port += 2) {
-    const shift = (port - 7480) * 2;
-    if ((await Promise.all([port, 3300 + shift, 6789 + shift].map(isFree))).every(Boolean)) return port;
-  }
-  throw new Error(`no free port set for a private RGW from ${start}`);
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }

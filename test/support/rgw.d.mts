@@ -18,6 +18,25 @@ export declare const HOW_TO_GET_AN_S3_SERVER: string;
  */
 export declare function startS3Server(): Promise<S3TestServer>;
 
+/** A Ceph RGW the tests started, with the folder of its data, config and logs. */
+export interface StartedRgw extends S3TestServer {
+  /** Its `CEPH_BASE`. */
+  base: string;
+}
+
+/**
+ * Starts a Ceph RGW on loopback with scripts/s3/rgw-start.sh on `port` (see {@link freeRgwPort}),
+ * its data under `base` (default: the script's own, from `port`); `install: false` forbids the
+ * script's apt-get install. Resolves once it answers.
+ */
+export declare function startRgw(options: { port: number; base?: string; install?: boolean; timeoutMs: number }): Promise<StartedRgw>;
+
+/**
+ * The first port of `tries` from `start` (every other one) that is free together with the two
+ * monitor ports rgw-start.sh derives from it; undefined when none is.
+ */
+export declare function freeRgwPort(start: number, tries: number): Promise<number | undefined>;
+
 /** Sets `S3_ENDPOINT`, `S3_ACCESS_KEY_ID`, `S3_SECRET_ACCESS_KEY` and `S3_REGION`, which jest's workers inherit. */
 export declare function exportS3Server(server: S3TestServer): void;
 

@@ -25,13 +25,26 @@ export const HOW_TO_GET_AN_S3_SERVER = [
  */
 export async function startS3Server() {
   if (process.env.S3_ENDPOINT) return { ...s3ServerEnv(), stop: async () => undefined };
-  const port = await freeRgwPort(Number(process.env.RGW_PORT ?? 7480));
+  const port = await freeRgwPort(Number(process.env.RGW_PORT ?? 7480), 20);
+  if (port === undefined) {
+    throw new Error(`No free port for the S3 test server from ${process.env.RGW_PORT ?? 7480}: set RGW_PORT, or S3_ENDPOINT to use a running server.`);
+  }
+  // Room for a first-time apt-get install of the Ceph packages.
+  const { base, ...server } = await startRgw({ port, timeoutMs: 600_000 });
+  return server;
+}
+
+/**
+ * Starts a Ceph RGW on loopback with scripts/s3/rgw-start.sh on `port` (see {@link freeRgwPort}),
+ * its data under `base` (default: the script's own, from `port`); `install: false` forbids the
+ * script's apt-get install. Resolves once it answers, with its keys, its folder and stop().
+ */
+export async function startRgw({ port, base, install = true, timeoutMs }) {
   let stdout;
   try {
     ({ stdout } = await run('bash', [`${SCRIPTS}rgw-start.sh`], {
-      env: { ...process.env, RGW_PORT: String(port) },
-      // Room for a first-time apt-get install of the Ceph packages.
-      timeout: 600_000,
+      env: { ...process.env, RGW_PORT: String(port), ...(base === undefined ? {} : { CEPH_BASE: base }), ...(install ? {} : { CEPH_NO_INSTALL: '1' }) },
+      timeout: timeoutMs,
       maxBuffer: 16 * 1024 * 1024,
     }));
   } catch (error) {
@@ -48,6 +61,7 @@ export async function startS3Server() {
     accessKeyId: fields.S3_ACCESS_KEY_ID,
     secretAccessKey: fields.S3_SECRET_ACCESS_KEY,
     region: REGION,
+    base: fields.CEPH_BASE,
     stop: async () => {
       await run('bash', [`${SCRIPTS}rgw-stop.sh`], { env: { ...process.env, CEPH_BASE: fields.CEPH_BASE } });
     },
@@ -76,14 +90,17 @@ export function s3ServerEnv() {
   return { endpoint: S3_ENDPOINT, accessKeyId: S3_ACCESS_KEY_ID, secretAccessKey: S3_SECRET_ACCESS_KEY, region: S3_REGION ?? REGION };
 }
 
-/** The first port from `start` that is free together with the two monitor ports rgw-start.sh derives from it. */
-async function freeRgwPort(start) {
-  for (let port = start; port < start + 40; port += 2) {
+/**
+ * The first port of `tries` from `start` (every other one) that is free together with the two
+ * monitor ports rgw-start.sh derives from it; undefined when none is.
+ */
+export async function freeRgwPort(start, tries) {
+  for (let port = start; port < start + 2 * tries; port += 2) {
     const shift = (port - 7480) * 2;
     const ports = [port, 3300 + shift, 6789 + shift];
     if ((await Promise.all(ports.map(isFree))).every(Boolean)) return port;
   }
-  throw new Error(`No free port for the S3 test server from ${start}: set RGW_PORT, or S3_ENDPOINT to use a running server.`);
+  return undefined;
 }
 
 function isFree(port) {

@@ -1,11 +1,5 @@
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  ListPartsCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { keysUnder, multipartUploadsUnder } from './s3-backend.helpers.js';
 
 /** What S3 holds of one upload of the S3 backend, read behind the server's back. */
 export interface S3UploadSnapshot {
@@ -66,14 +60,6 @@ export async function inspectS3Upload(client: S3Client, bucket: string, key: str
 
 /** Every object under `key` (the upload's own and its `.info`, `.pending.*`) and its multipart uploads in progress. */
 export async function s3ObjectsOf(client: S3Client, bucket: string, key: string): Promise<{ objects: string[]; multipartUploads: number }> {
-  const objects: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) objects.push(object.Key!);
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token !== undefined);
-  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-  const multipartUploads = (uploads.Uploads ?? []).filter((upload) => upload.Key === key).length;
-  return { objects: objects.sort(), multipartUploads };
+  const [objects, uploads] = await Promise.all([keysUnder(client, bucket, key), multipartUploadsUnder(client, bucket, key)]);
+  return { objects, multipartUploads: uploads.filter((upload) => upload === key).length };
 }

@@ -42,38 +42,29 @@ const JUDGE_EVERY_MS = 1_000;
 export async function acquireS3Lock(objects: S3Objects, key: string, options: S3LockOptions): Promise<() => Promise<void>> {
   const token = randomBytes(9).toString('base64url');
   const body = () => JSON.stringify({ host: PROCESS_HOST, pid: process.pid, token, renewedAt: Date.now() } satisfies S3LockHolder);
-  const deadline = Date.now() + options.timeoutMs;
   const judge = new AbandonmentJudge(objects, key, options.staleMs, body);
-  let etag: string | null = null;
-  let judgedAt = -Infinity;
-  for (let attempt = 0; etag === null; attempt++) {
-    try {
-      etag = etagOf(await objects.put(key, body(), { condition: { ifNoneMatch: '*' }, contentType: 'application/json' }));
-      break;
-    } catch (error) {
-      if (!isConditionFailed(error)) throw error;
-    }
-    if (Date.now() - judgedAt >= JUDGE_EVERY_MS) {
-      judgedAt = Date.now();
-      etag = await judge.takeOverIfAbandoned();
-      if (etag !== null) break;
-    }
-    if (Date.now() >= deadline) throw new UploadLockedError();
-    // Short at first (a PATCH releases within milliseconds of its body's end), then backing off.
-    await sleep(Math.min(10 * 2 ** attempt, RETRY_MS));
+  // Counted as held from before the first write: a lock with this token is never this process's leftover.
+  heldTokens.add(token);
+  let etag: string;
+  try {
+    etag = await take(objects, key, options, judge, body);
+  } catch (error) {
+    heldTokens.delete(token);
+    throw error;
   }
   sightings.delete(`${objects.bucket}/${key}`);
   let held = true;
   let renewedAt = performance.now();
   const renew = async () => {
     try {
-      etag = etagOf(await objects.put(key, body(), { condition: { ifMatch: etag! }, contentType: 'application/json' }));
+      etag = etagOf(await objects.put(key, body(), { condition: { ifMatch: etag }, contentType: 'application/json' }));
       renewedAt = performance.now();
     } catch (error) {
       // Taken over, or unrenewed for so long that a waiter may have taken it: someone else's now.
       // Any other failure (S3 briefly unreachable) is tried again at the next beat.
       if (isConditionFailed(error) || isNotFound(error) || performance.now() - renewedAt >= options.staleMs) {
         held = false;
+        heldTokens.delete(token);
         clearInterval(heartbeat);
       }
     }
@@ -82,11 +73,33 @@ export async function acquireS3Lock(objects: S3Objects, key: string, options: S3
   heartbeat.unref();
   return async () => {
     clearInterval(heartbeat);
+    heldTokens.delete(token);
     if (!held) return;
     // Only this holding's lock is deleted: read back, and compare the token.
     const current = await objects.getText(key).catch(() => null);
     if (current !== null && parseHolder(current.text).token === token) await objects.deleteQuietly(key);
   };
+}
+
+/** Writes the lock if absent, or takes it over once abandoned; 423 after `timeoutMs`. Resolves to its ETag. */
+async function take(objects: S3Objects, key: string, options: S3LockOptions, judge: AbandonmentJudge, body: () => string): Promise<string> {
+  const deadline = Date.now() + options.timeoutMs;
+  let judgedAt = -Infinity;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return etagOf(await objects.put(key, body(), { condition: { ifNoneMatch: '*' }, contentType: 'application/json' }));
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+    }
+    if (Date.now() - judgedAt >= JUDGE_EVERY_MS) {
+      judgedAt = Date.now();
+      const etag = await judge.takeOverIfAbandoned();
+      if (etag !== null) return etag;
+    }
+    if (Date.now() >= deadline) throw new UploadLockedError();
+    // Short at first (a PATCH releases within milliseconds of its body's end), then backing off.
+    await sleep(Math.min(10 * 2 ** attempt, RETRY_MS));
+  }
 }
 
 /**
@@ -95,6 +108,13 @@ export async function acquireS3Lock(objects: S3Objects, key: string, options: S3
  * and together they see whether it is renewed. An entry goes once the lock is taken.
  */
 const sightings = new Map<string, { etag: string; since: number }>();
+
+/**
+ * The tokens of the locks this process holds now. A lock naming this process with a token not in
+ * here was left by one of its own requests whose release could not delete it (S3 unreachable at
+ * that moment): abandoned at once, instead of after `staleMs` of 423s.
+ */
+const heldTokens = new Set<string>();
 
 /** A waiter's judgement of one lock: abandoned when its holder is dead here, or it stopped changing. */
 class AbandonmentJudge {
@@ -124,7 +144,9 @@ class AbandonmentJudge {
     let seen = sightings.get(sightingKey);
     if (seen?.etag !== etag) sightings.set(sightingKey, (seen = { etag, since: performance.now() }));
     const unrenewed = performance.now() - seen.since >= this.staleMs;
-    if (!isDeadHere(parseHolder(text)) && !unrenewed) return null;
+    const holder = parseHolder(text);
+    const leftByUs = holder.host === PROCESS_HOST && holder.pid === process.pid && !heldTokens.has(holder.token ?? '');
+    if (!isDeadHere(holder) && !leftByUs && !unrenewed) return null;
     try {
       return etagOf(await this.objects.put(this.key, this.body(), { condition: { ifMatch: etag }, contentType: 'application/json' }));
     } catch (error) {

@@ -11,6 +11,8 @@ describe('storageErrorOf', () => {
     [sdkError('TimeoutError', { $metadata: {} }), 'Storage unavailable (S3 unreachable: TimeoutError), retry later'],
     // The SDK re-wraps an error it does not recognise as one: the code is still in the message.
     [new Error('AWS SDK error wrapper for Error: connect ECONNREFUSED 127.0.0.1:7480'), 'Storage unavailable (S3 unreachable: ECONNREFUSED), retry later'],
+    [new Error('AWS SDK error wrapper for TimeoutError: socket hang up'), 'Storage unavailable (S3 unreachable: TimeoutError), retry later'],
+    [sdkError('Error', { message: 'socket hang up', $metadata: {} }), 'Storage unavailable (S3 unreachable: socket hang up), retry later'],
     [sdkError('InternalError', { $metadata: { httpStatusCode: 500 } }), 'Storage unavailable (S3 answered 500 InternalError), retry later'],
     [sdkError('SlowDown', { $metadata: { httpStatusCode: 503 } }), 'Storage unavailable (S3 answered 503 SlowDown), retry later'],
   ])('no answer, or a 5xx, is a 503: %p', (error, message) => {

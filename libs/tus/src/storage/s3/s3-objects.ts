@@ -62,10 +62,12 @@ export function storageErrorOf(error: unknown): unknown {
   if (status !== undefined) {
     return UNAVAILABLE_STATUSES.has(status) ? new StorageUnavailableError(`S3 answered ${status} ${failure?.name ?? ''}`.trim(), { cause: error }) : error;
   }
-  // The system error's code (ECONNREFUSED...), also when the SDK re-wrapped it into its message.
-  const code = [failure?.code, /\bE[A-Z]{4,}\b/.exec(failure?.message ?? '')?.[0], failure?.name].find(
+  // The system error's code (ECONNREFUSED...) or the SDK's name for it, also when the SDK re-wrapped
+  // the error into its message ("AWS SDK error wrapper for TimeoutError: socket hang up").
+  const words = (failure?.message ?? '').match(/\b[A-Za-z]+\b/g) ?? [];
+  const code = [failure?.code, failure?.name, ...words].find(
     (candidate) => candidate !== undefined && (NETWORK_CODES.has(candidate) || NETWORK_NAMES.has(candidate)),
-  );
+  ) ?? (/socket hang up/.test(failure?.message ?? '') ? 'socket hang up' : undefined);
   return code === undefined ? error : new StorageUnavailableError(`S3 unreachable: ${code}`, { cause: error });
 }
 
