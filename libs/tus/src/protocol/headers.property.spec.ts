@@ -2,10 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { InvalidRequestError } from '../tus.errors.js';
 import { formatHttpDate, isOffsetOctetStream, parseCreationLength, parseMethodOverride, parseNonNegativeInteger } from './headers.js';
+import { latin1, parsedOrRefused, RUNS } from './testing/header-properties.js';
 
-const RUNS = process.env.TUS_SOAK === '1' ? 50_000 : 1_000;
 
-const latin1 = fc.integer({ min: 0, max: 0xff }).map((code) => String.fromCharCode(code));
 /** The characters of every number notation JavaScript would read: sign, point, exponent, hex, separators. */
 const numberish = fc.string({
   unit: fc.oneof(fc.constantFrom(...'0123456789'), fc.constantFrom('-', '+', '.', 'e', 'E', 'x', 'b', 'o', '_', ' ', '\t', '\n', '\u00a0', 'Infinity', 'NaN', '٣')),
@@ -14,14 +13,7 @@ const numberish = fc.string({
 const text = fc.oneof(fc.string({ unit: latin1, maxLength: 30 }), numberish);
 const safeInteger = fc.oneof(fc.nat(1_000), fc.maxSafeNat(), fc.constant(Number.MAX_SAFE_INTEGER));
 
-function parseOrRefuse(value: string | undefined): number | 'refused' {
-  try {
-    return parseNonNegativeInteger('Upload-Offset', value);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidRequestError);
-    return 'refused';
-  }
-}
+const parseOrRefuse = (value: string | undefined) => parsedOrRefused(() => parseNonNegativeInteger('Upload-Offset', value));
 
 describe('parseNonNegativeInteger (properties)', () => {
   it('reads back every safe non-negative integer, with or without leading zeros', () => {

@@ -1,10 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { parseRange } from './range.js';
+import { latin1, RUNS } from './testing/header-properties.js';
 
-const RUNS = process.env.TUS_SOAK === '1' ? 50_000 : 1_000;
 
-const latin1 = fc.integer({ min: 0, max: 0xff }).map((code) => String.fromCharCode(code));
 const digits = fc.oneof(fc.nat(200).map(String), fc.maxSafeNat().map(String), fc.bigInt({ min: 0n, max: 10n ** 30n }).map(String), fc.constant(''));
 /** `bytes=<a>-<b>` and its near misses: other units, several ranges, signs, spaces. */
 const rangeLike = fc

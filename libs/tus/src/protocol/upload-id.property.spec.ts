@@ -2,11 +2,10 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { basename, dirname, join, resolve } from 'node:path';
 import { generateUploadId, isValidUploadId } from './upload-id.js';
+import { latin1, RUNS } from './testing/header-properties.js';
 
-const RUNS = process.env.TUS_SOAK === '1' ? 50_000 : 1_000;
 
 const UPLOADS = resolve('/srv/uploads');
-const latin1 = fc.integer({ min: 0, max: 0xff }).map((code) => String.fromCharCode(code));
 /** Ids as an attacker writes them: traversal in every encoding, among id characters. */
 const traversal = fc.constantFrom('..', '.', '/', '\\', '%2e', '%2E', '%2f', '%2F', '%5c', '%00', '\0', '%252e', '..%2f', '.info', '.lock', '~', ':', ' ');
 const idChar = fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-');
