@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import type { IncomingMessage, Server } from 'node:http';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
@@ -20,6 +20,8 @@ import { runUpload } from './support/tus-client.js';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const SOAK = process.env.TUS_SOAK === '1';
+/** Without these the SDK waits forever on a silent S3 connection (its defaults are 0: none). */
+const S3_TIMEOUTS = { connectionTimeout: 2_000, socketTimeout: 5_000 };
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 v8.setFlagsFromString('--expose-gc');
@@ -193,16 +195,7 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
         direct.destroy();
       };
       proxy = await TcpProxy.start(server.endpoint);
-      client = new S3Client({
-        endpoint: proxy.origin,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        // Without these the SDK waits forever on a silent S3 connection (its defaults are 0: none).
-        requestHandler: { connectionTimeout: 2_000, socketTimeout: 5_000 },
-      });
+      client = createTestS3Client({ ...server, endpoint: proxy.origin }, { requestHandler: S3_TIMEOUTS });
       app = await startTusApp({ idleTimeoutSeconds: 10, storage: new S3StorageBackend({ client, bucket: bucket.bucket, keyPrefix: 'up/' }) }, { platform });
     });
     afterAll(async () => {
@@ -282,15 +275,7 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
 
     beforeAll(async () => {
       rgw = await startPrivateRgw();
-      client = new S3Client({
-        endpoint: rgw.endpoint,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-        requestHandler: { connectionTimeout: 2_000, socketTimeout: 5_000 },
-      });
+      client = createTestS3Client(rgw, { requestHandler: S3_TIMEOUTS });
       const bucket = await createTestBucket(client, 'restart');
       dispose = bucket.dispose;
       app = await startTusApp({ storage: new S3StorageBackend({ client, bucket: bucket.bucket }) }, { platform });

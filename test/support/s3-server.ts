@@ -6,6 +6,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { s3ServerEnv, type S3TestServer } from './rgw.mjs';
@@ -20,8 +21,14 @@ export function s3ServerFromEnv(): S3TestServer {
   return { ...s3ServerEnv(), stop: async () => undefined };
 }
 
-/** A client as the README recommends for S3-compatible servers: path-style, checksums only when required. */
-export function createTestS3Client(server: Pick<S3TestServer, 'endpoint' | 'accessKeyId' | 'secretAccessKey' | 'region'>): S3Client {
+/**
+ * A client as the README recommends for S3-compatible servers: path-style, checksums only when
+ * required; `config` adds to it (e.g. the timeouts of the network-fault tests).
+ */
+export function createTestS3Client(
+  server: Pick<S3TestServer, 'endpoint' | 'accessKeyId' | 'secretAccessKey' | 'region'>,
+  config: Pick<S3ClientConfig, 'requestHandler'> = {},
+): S3Client {
   // The SDK warns once per process that its 2027 releases need Node 22: noise in every test file.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   return new S3Client({
@@ -31,6 +38,7 @@ export function createTestS3Client(server: Pick<S3TestServer, 'endpoint' | 'acce
     credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    ...config,
   });
 }
 

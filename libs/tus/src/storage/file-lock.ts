@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { link, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UploadLockedError } from '../tus.errors.js';
-import { isDeadHere, PROCESS_HOST } from './process-identity.js';
+import { isDeadHere, parseHolder, PROCESS_HOST } from './process-identity.js';
 
 /** Options of {@link acquireFileLock}. */
 export interface FileLockOptions {
@@ -139,7 +139,7 @@ export class LockOwnerFile {
     for (const name of await readdir(directory)) {
       if (!name.startsWith(OWNER_PREFIX) || name === basename(this.path)) continue;
       const path = join(directory, name);
-      const owner = parseOwner(await readFile(path, 'utf8').catch(() => ''));
+      const owner = parseHolder<LockOwner>(await readFile(path, 'utf8').catch(() => ''));
       if (isDeadHere(owner)) await unlink(path).catch(() => undefined);
     }
   }
@@ -242,14 +242,6 @@ async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
   }
 }
 
-function parseOwner(content: string): Partial<LockOwner> {
-  try {
-    return JSON.parse(content) as LockOwner;
-  } catch {
-    // A holder that died between creating and writing the file leaves it empty: staleness decides.
-    return {};
-  }
-}
 
 async function takeOverIfAbandoned(path: string, staleMs: number): Promise<boolean> {
   let content: string;
@@ -259,7 +251,7 @@ async function takeOverIfAbandoned(path: string, staleMs: number): Promise<boole
   } catch {
     return true; // released between our attempts: try again at once
   }
-  const holder = parseOwner(content);
+  const holder = parseHolder<LockOwner>(content);
   const deadProcess = isDeadHere(holder);
   if (!deadProcess && Date.now() - mtimeMs < staleMs) return false;
   // Move the abandoned file aside rather than unlinking it: of two processes taking over, only

@@ -22,6 +22,18 @@ export function isDeadHere(holder: { host?: unknown; pid?: unknown }): boolean {
   return holder.host === PROCESS_HOST && typeof holder.pid === 'number' && !isAlive(holder.pid);
 }
 
+/**
+ * The holder a lock's content names, or nothing when it names none: a holder that died between
+ * creating and writing its lock leaves it empty or cut short, and staleness alone decides.
+ */
+export function parseHolder<Holder extends object>(content: string): Partial<Holder> {
+  try {
+    return JSON.parse(content) as Holder;
+  } catch {
+    return {};
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

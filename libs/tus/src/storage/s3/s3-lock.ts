@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UploadLockedError } from '../../tus.errors.js';
 import { isConditionFailed, isNotFound, type S3Objects } from './s3-objects.js';
 import { bareEtag } from './s3-upload-state.js';
-import { isDeadHere, PROCESS_HOST } from '../process-identity.js';
+import { isDeadHere, parseHolder, PROCESS_HOST } from '../process-identity.js';
 
 /** Options of {@link acquireS3Lock}. */
 export interface S3LockOptions {
@@ -77,7 +77,7 @@ export async function acquireS3Lock(objects: S3Objects, key: string, options: S3
     if (!held) return;
     // Only this holding's lock is deleted: read back, and compare the token.
     const current = await objects.getText(key).catch(() => null);
-    if (current !== null && parseHolder(current.text).token === token) await objects.deleteQuietly(key);
+    if (current !== null && parseHolder<S3LockHolder>(current.text).token === token) await objects.deleteQuietly(key);
   };
 }
 
@@ -144,7 +144,7 @@ class AbandonmentJudge {
     let seen = sightings.get(sightingKey);
     if (seen?.etag !== etag) sightings.set(sightingKey, (seen = { etag, since: performance.now() }));
     const unrenewed = performance.now() - seen.since >= this.staleMs;
-    const holder = parseHolder(text);
+    const holder = parseHolder<S3LockHolder>(text);
     const leftByUs = holder.host === PROCESS_HOST && holder.pid === process.pid && !heldTokens.has(holder.token ?? '');
     if (!isDeadHere(holder) && !leftByUs && !unrenewed) return null;
     try {
@@ -163,10 +163,3 @@ function etagOf(etag: string | undefined): string {
   return bare;
 }
 
-function parseHolder(text: string): Partial<S3LockHolder> {
-  try {
-    return JSON.parse(text) as S3LockHolder;
-  } catch {
-    return {};
-  }
-}
