@@ -14,4 +14,6 @@ export default {
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60_000,
   maxWorkers: 2,
+  // The second writes the counts scripts/test.mjs reports (and is silent when run without it).
+  reporters: ['default', '<rootDir>/scripts/jest-summary.reporter.cjs'],
 };

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// The whole test run: type-check, then every Jest suite (unit and end-to-end), then the one line
-// CI reads: "N passed, N failed". Extra arguments go to Jest (e.g. a test file pattern).
+// The whole test run: type-check, then every Jest suite (unit and end-to-end), then the failed tests
+// by name and the one line CI reads: "N passed, N failed". Extra arguments go to Jest (e.g. a test file pattern).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const run = (command, args) => spawnSync(command, args, { stdio: 'inherit' }).status ?? 1;
+const run = (command, args, env = process.env) => spawnSync(command, args, { stdio: 'inherit', env }).status ?? 1;
 
 console.log('> tsc --noEmit');
 if (run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']) !== 0) {
@@ -16,24 +16,27 @@ if (run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']) !== 0) {
 }
 
 const outDir = mkdtempSync(join(tmpdir(), 'nestjs-tus-jest-'));
-const report = join(outDir, 'report.json');
-const status = run(process.execPath, [
-  '--experimental-vm-modules',
-  '--disable-warning=ExperimentalWarning',
-  'node_modules/jest/bin/jest.js',
-  '--json',
-  `--outputFile=${report}`,
-  ...process.argv.slice(2),
-]);
+const summaryFile = join(outDir, 'summary.json');
+const status = run(
+  process.execPath,
+  [
+    '--experimental-vm-modules',
+    '--disable-warning=ExperimentalWarning',
+    'node_modules/jest/bin/jest.js',
+    ...process.argv.slice(2),
+  ],
+  { ...process.env, NESTJS_TUS_JEST_SUMMARY: summaryFile },
+);
 
 let passed = 0;
 let failed = 0;
 try {
-  const result = JSON.parse(readFileSync(report, 'utf8'));
-  passed = result.numPassedTests;
-  // A suite that failed to load runs no test: count it, so a broken file is never a silent pass.
-  failed = result.numFailedTests + result.numRuntimeErrorTestSuites + result.numPendingTests;
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  passed = summary.passed;
+  failed = summary.failed + summary.brokenSuites + summary.pending;
+  if (summary.failures.length > 0) console.log(`\nFailed:\n${summary.failures.map((line) => `  ${line}`).join('\n')}\n`);
 } catch {
+  console.log('Jest wrote no summary (it did not finish its run)');
   failed = 1;
 }
 rmSync(outDir, { recursive: true, force: true });

@@ -2,6 +2,7 @@ import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, Li
 import type { INestApplication } from '@nestjs/common';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { FileStorageBackend, TusStorageBackend } from 'nestjs-tus';
 import { S3StorageBackend } from 'nestjs-tus/s3';
 import { storedBytes, uploadIdOf } from './http.js';
@@ -73,12 +74,22 @@ export async function storedBytesOf(app: INestApplication, uploadUrl: string, op
   return served;
 }
 
+/**
+ * The bytes of an unfinished S3 upload: its one `.pending` object, once the upload holds nothing
+ * else. A request whose client saw its connection cut may still be finishing (its `.info` already
+ * written, its lock or the `.pending` it replaced not yet deleted): what it leaves for a moment is
+ * waited out, what it leaves for good fails the test.
+ */
 async function unfinishedS3Bytes(app: INestApplication, backend: S3StorageBackend, id: string): Promise<Buffer> {
-  const entries = (await storedEntries(app)).filter((entry) => entry.name === id || entry.name.startsWith(`${id}.`) || entry.name.startsWith(`${id} `));
-  const pending = entries.filter((entry) => entry.name.startsWith(`${id}.pending.`));
-  const unexpected = entries.filter((entry) => entry.name !== `${id}.info` && !pending.includes(entry) && !(entry.name.startsWith(`${id} (multipart`) && entry.size === 0));
-  if (pending.length > 1 || unexpected.length > 0) {
-    throw new Error(`unfinished S3 upload ${id} holds more than its .info and one .pending object: ${JSON.stringify(entries)}`);
+  let pending: StoredEntry[] = [];
+  for (const deadline = Date.now() + SETTLE_MS; ; await sleep(50)) {
+    const entries = (await storedEntries(app)).filter((entry) => entry.name === id || entry.name.startsWith(`${id}.`) || entry.name.startsWith(`${id} `));
+    pending = entries.filter((entry) => entry.name.startsWith(`${id}.pending.`));
+    const unexpected = entries.filter((entry) => entry.name !== `${id}.info` && !pending.includes(entry) && !(entry.name.startsWith(`${id} (multipart`) && entry.size === 0));
+    if (pending.length <= 1 && unexpected.length === 0) break;
+    if (Date.now() > deadline) {
+      throw new Error(`unfinished S3 upload ${id} holds more than its .info and one .pending object: ${JSON.stringify(entries)}`);
+    }
   }
   if (pending.length === 0) return Buffer.alloc(0);
   const client = createTestS3Client(s3ServerFromEnv());
@@ -89,6 +100,9 @@ async function unfinishedS3Bytes(app: INestApplication, backend: S3StorageBacken
     client.destroy();
   }
 }
+
+/** How long a request that has answered (or lost its client) may take to clear up after itself. */
+const SETTLE_MS = 5_000;
 
 async function fileEntries(directory: string): Promise<StoredEntry[]> {
   const entries = await Promise.all(

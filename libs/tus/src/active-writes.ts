@@ -47,12 +47,18 @@ export class ActiveWrites {
 
   /**
    * Stops the write of `id` when its body has been silent for a while, and waits (at most
-   * `waitMs`) for it to have saved what it received. Resolves to whether a write was stopped.
+   * `waitMs`) for it to have saved what it received. A write whose request has already ended
+   * (its client left, or the idle timeout ended it) is still saving: it is waited for too, so that
+   * a client that saw its connection close and asks at once is told the offset after the save.
+   * Resolves to whether a write was stopped or found ending.
    */
   async stopIfStalled(id: string, waitMs = 0): Promise<boolean> {
     const write = this.writes.get(id);
-    if (write === undefined || Date.now() - write.lastActivity() < STALLED_AFTER_MS) return false;
-    write.request.destroy(new RequestSupersededError());
+    if (write === undefined) return false;
+    if (!write.request.destroyed) {
+      if (Date.now() - write.lastActivity() < STALLED_AFTER_MS) return false;
+      write.request.destroy(new RequestSupersededError());
+    }
     if (waitMs > 0) await Promise.race([write.ended, sleep(waitMs)]);
     return true;
   }

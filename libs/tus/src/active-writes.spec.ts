@@ -1,0 +1,68 @@
+import { describe, expect, it } from '@jest/globals';
+import { PassThrough } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { ActiveWrites, RequestSupersededError } from './active-writes.js';
+import { STALLED_AFTER_MS } from './tus.constants.js';
+
+/** A stand-in request: a stream that records what destroyed it. */
+function fakeRequest(): IncomingMessage & { reason?: Error } {
+  const request = new PassThrough() as unknown as IncomingMessage & { reason?: Error };
+  request.on('error', (error) => (request.reason = error));
+  return request;
+}
+
+/** Registers a write that saves `saveMs` after its request is destroyed. */
+function writeSaving(writes: ActiveWrites, request: IncomingMessage, lastActivity: number, saveMs: number): { saved: () => boolean } {
+  let saved = false;
+  const unregister = writes.register('u1', request, () => lastActivity);
+  request.once('close', () =>
+    setTimeout(() => {
+      saved = true;
+      unregister();
+    }, saveMs),
+  );
+  return { saved: () => saved };
+}
+
+describe('ActiveWrites.stopIfStalled', () => {
+  it('leaves a request that received bytes recently alone', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    writeSaving(writes, request, Date.now(), 10);
+    expect(await writes.stopIfStalled('u1', 100)).toBe(false);
+    expect(request.destroyed).toBe(false);
+  });
+
+  it('stops a silent request and waits for it to save', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    const write = writeSaving(writes, request, Date.now() - STALLED_AFTER_MS - 1, 50);
+    expect(await writes.stopIfStalled('u1', 2_000)).toBe(true);
+    expect(request.reason).toBeInstanceOf(RequestSupersededError);
+    expect(write.saved()).toBe(true);
+  });
+
+  it('waits for a request that already ended (idle timeout, client gone) to save, however recent its last bytes', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    const write = writeSaving(writes, request, Date.now(), 50);
+    const ended = new Error('ended by the idle timeout');
+    request.destroy(ended);
+    expect(await writes.stopIfStalled('u1', 2_000)).toBe(true);
+    expect(request.reason).toBe(ended);
+    expect(write.saved()).toBe(true);
+  });
+
+  it('waits no longer than asked', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    const write = writeSaving(writes, request, Date.now(), 500);
+    request.destroy();
+    expect(await writes.stopIfStalled('u1', 50)).toBe(true);
+    expect(write.saved()).toBe(false);
+  });
+
+  it('has nothing to stop for an upload nobody writes', async () => {
+    expect(await new ActiveWrites().stopIfStalled('u1', 50)).toBe(false);
+  });
+});
