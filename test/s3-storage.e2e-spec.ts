@@ -1,4 +1,4 @@
-import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { Transform } from 'node:stream';
@@ -287,5 +287,84 @@ describe('S3StorageBackend: list, update, remove', () => {
     await expect(backend.get(upload.id)).rejects.toBeInstanceOf(UploadNotFoundError);
     expect(await keysUnder(client, bucket, `uploads/${upload.id}`)).toEqual([]);
     expect(await multipartUploadsUnder(client, bucket, `uploads/${upload.id}`)).toEqual([]);
+  });
+});
+
+describe('S3StorageBackend: answers lost on the way back', () => {
+  /**
+   * A client whose first `.info` PutObject reaches S3 and is applied, and whose answer is then
+   * lost (a TimeoutError, as when the connection is cut mid-answer): the SDK retries the write,
+   * and the retry's condition fails against the first attempt's own write.
+   */
+  function clientLosingFirstInfoAnswer(): { client: S3Client; lost: () => number } {
+    const lossy = createTestS3Client(s3ServerFromEnv());
+    let lost = 0;
+    lossy.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        const key = (args.input as { Key?: string }).Key ?? '';
+        if (context.commandName === 'PutObjectCommand' && key.endsWith('.info') && lost === 0) {
+          lost++;
+          throw Object.assign(new Error('the answer was lost'), { name: 'TimeoutError' });
+        }
+        return result;
+      },
+      // Inside the SDK's retry loop: each attempt is sent, and its answer lost, separately.
+      { step: 'deserialize', name: 'loseFirstInfoAnswer' },
+    );
+    return { client: lossy, lost: () => lost };
+  }
+
+  it('a creation whose answer was lost is the upload it created, not a 400 "already exists"', async () => {
+    const { client: lossy, lost } = clientLosingFirstInfoAnswer();
+    try {
+      const backend = new S3StorageBackend({ client: lossy, bucket, keyPrefix: 'uploads/', partSize: PART });
+      const upload = await backend.create(newUpload(10));
+      expect(lost()).toBe(1);
+      const written = await backend.write(upload, chunkFrom(Buffer.from('0123456789')));
+      expect(written.completedAt).not.toBeNull();
+      expect((await readAll(backend, written)).toString()).toBe('0123456789');
+    } finally {
+      lossy.destroy();
+    }
+  });
+
+  it('an update whose answer was lost is taken for the write it was', async () => {
+    const backend = backendWith();
+    const upload = await backend.create(newUpload(10));
+    const { client: lossy, lost } = clientLosingFirstInfoAnswer();
+    try {
+      const expiresAt = new Date(Date.now() + 3_600_000);
+      const updated = await new S3StorageBackend({ client: lossy, bucket, keyPrefix: 'uploads/', partSize: PART }).update(upload, { expiresAt });
+      expect(lost()).toBe(1);
+      expect((await backend.get(upload.id)).expiresAt?.getTime()).toBe(expiresAt.getTime());
+      expect(updated.expiresAt?.getTime()).toBe(expiresAt.getTime());
+    } finally {
+      lossy.destroy();
+    }
+  });
+
+  it('a completion while S3 is out of reach is a 503 to retry, and the retry completes', async () => {
+    const backend = backendWith();
+    const data = randomBytes(PART + 10);
+    const upload = await backend.create(newUpload(data.length));
+    const unreachable = createTestS3Client(s3ServerFromEnv(), { maxAttempts: 1 });
+    unreachable.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'CompleteMultipartUploadCommand') throw Object.assign(new Error('connect timed out'), { name: 'TimeoutError' });
+        return next(args);
+      },
+      { step: 'deserialize', name: 'completionUnreachable' },
+    );
+    try {
+      const failing = new S3StorageBackend({ client: unreachable, bucket, keyPrefix: 'uploads/', partSize: PART });
+      await expect(failing.write(await failing.get(upload.id), chunkFrom(data))).rejects.toMatchObject({ status: 503 });
+    } finally {
+      unreachable.destroy();
+    }
+    const now = await backend.get(upload.id);
+    const done = await backend.write(now, chunkFrom(data.subarray(now.offset)));
+    expect(done.completedAt).not.toBeNull();
+    expect((await readAll(backend, done)).equals(data)).toBe(true);
   });
 });

@@ -27,7 +27,7 @@ export function s3ServerFromEnv(): S3TestServer {
  */
 export function createTestS3Client(
   server: Pick<S3TestServer, 'endpoint' | 'accessKeyId' | 'secretAccessKey' | 'region'>,
-  config: Pick<S3ClientConfig, 'requestHandler'> = {},
+  config: Pick<S3ClientConfig, 'requestHandler' | 'maxAttempts'> = {},
 ): S3Client {
   // The SDK warns once per process that its 2027 releases need Node 22: noise in every test file.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -290,6 +290,8 @@ export class S3StorageBackend implements TusStorageBackend {
       } catch (error) {
         // A retry after a completion whose record failed: the object is there already.
         if ((await this.objects.exists(key))?.size !== upload.length) {
+          // S3 out of reach (503, retried by the client) is not S3 refusing the parts.
+          if (error instanceof StorageUnavailableError) throw error;
           throw new Error(`S3 refused to assemble upload ${upload.id}: ${(error as Error).message}`, { cause: error });
         }
       }
@@ -339,14 +341,15 @@ export class S3StorageBackend implements TusStorageBackend {
   /** Writes `.info` conditionally; a lost condition means another request changed the upload. */
   private async saveInfo(upload: UploadInfo, s3: S3UploadState, condition: PutCondition): Promise<UploadInfo> {
     let etag: string | undefined;
-    const text = encodeS3Upload(upload, s3);
+    const text = encodeS3Upload(upload, s3, randomBytes(9).toString('base64url'));
     try {
       etag = await this.objects.put(this.infoKey(upload.id), text, { contentType: 'application/json', condition });
     } catch (error) {
       // The SDK retries a write whose answer was lost; if the first attempt was applied, the retry's
-      // condition fails against our own write (seen with connections to S3 cut mid-answer). Only for
-      // updates: a creation's content does not tell one creation of an id from another.
-      if ('ifMatch' in condition && isConditionFailed(error)) etag = await this.ownWriteEtag(upload.id, text);
+      // condition fails against our own write (seen with connections to S3 cut mid-answer): a creation
+      // answered 400 "already exists", which tus clients do not retry. `.info` holding exactly this
+      // text, its write token included, is that write.
+      if (isConditionFailed(error)) etag = await this.ownWriteEtag(upload.id, text);
       if (etag !== undefined) return this.remember(upload, s3, etag);
       if ('ifNoneMatch' in condition && isConditionFailed(error)) {
         throw new InvalidRequestError(`Upload ${upload.id} already exists`);

@@ -35,11 +35,15 @@ export interface S3Snapshot {
   s3: S3UploadState;
 }
 
-type StoredS3Upload = StoredUploadInfo & { s3: S3UploadState };
+/**
+ * `write`: a token of the write that stored this text, new for every write, so that a writer can
+ * tell its own write from another's with the same content (see S3StorageBackend.saveInfo).
+ */
+type StoredS3Upload = StoredUploadInfo & { s3: S3UploadState; write?: string };
 
-/** The JSON body of `.info`. */
-export function encodeS3Upload(upload: UploadInfo, s3: S3UploadState): string {
-  const stored: StoredS3Upload = { ...encodeUploadInfo(upload), s3 };
+/** The JSON body of `.info`; `write` marks it as one write's (see {@link StoredS3Upload}). */
+export function encodeS3Upload(upload: UploadInfo, s3: S3UploadState, write?: string): string {
+  const stored: StoredS3Upload = { ...encodeUploadInfo(upload), s3, write };
   return JSON.stringify(stored);
 }
 
@@ -48,7 +52,7 @@ export function encodeS3Upload(upload: UploadInfo, s3: S3UploadState): string {
  * is the truth, and a state that contradicts itself must not be built upon.
  */
 export function decodeS3Upload(text: string, key: string): { upload: UploadInfo; s3: S3UploadState } {
-  const { s3, ...stored } = JSON.parse(text) as StoredS3Upload;
+  const { s3, write: _write, ...stored } = JSON.parse(text) as StoredS3Upload;
   const upload = decodeUploadInfo(stored);
   if (upload.completedAt === null && upload.concat?.type !== 'final') {
     const held = s3.parts.reduce((sum, part) => sum + part.size, 0) + (s3.pending?.size ?? 0);
