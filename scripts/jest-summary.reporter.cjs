@@ -12,7 +12,7 @@ class SummaryReporter {
     const failures = [];
     for (const suite of results.testResults) {
       const path = relative(process.cwd(), suite.testFilePath);
-      if (suite.testExecError) failures.push(`${path}: ${firstLine(suite.testExecError.message)}`);
+      if (suite.testExecError) failures.push(`${path}: ${firstLine(suite.testExecError.message || suite.failureMessage || '')}`);
       for (const test of suite.testResults) {
         if (test.status === 'failed') failures.push(`${path}: ${test.fullName}: ${firstLine(test.failureMessages[0] ?? '')}`);
       }

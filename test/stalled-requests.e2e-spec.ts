@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { type ClientRequest, request as httpRequest } from 'node:http';
+import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FileStorageBackend, type ChunkSource, type UploadChanges, type UploadInfo } from 'nestjs-tus';
 import { createUpload, patchHeaders, send, TUS } from './support/http.js';
 import { TARGETS } from './support/targets.js';
 import { startSamplesSharingFolder, type SampleProcess } from './support/sample-process.js';
-import { startTusApp, type RunningApp, PLATFORMS } from './support/tus-app.js';
+import { startTusApp, tempDir, type RunningApp, PLATFORMS } from './support/tus-app.js';
 
 const KiB = 1024;
 const offsetOf = async (url: string) => Number((await send('HEAD', url, { headers: TUS })).headers['upload-offset']);
@@ -82,6 +84,56 @@ describe.each(TARGETS)('stalled requests on the $name', ({ backend, platform }) 
     live.end();
     expect(await answered).toBe(204);
     expect(await offsetOf(url)).toBe(20 * KiB);
+  });
+});
+
+/**
+ * The file backend with storage that stops taking bytes for `holdMs` once the first MiB of a
+ * chunk has passed: a disk or S3 slower than the client, which holds the body back.
+ */
+class SlowStorage extends FileStorageBackend {
+  constructor(
+    directory: string,
+    private readonly holdMs: number,
+  ) {
+    super({ directory });
+  }
+
+  override write(upload: UploadInfo, chunk: ChunkSource, changes?: UploadChanges): Promise<UploadInfo> {
+    let passed = 0;
+    let held = false;
+    const slow = new Transform({
+      transform: (piece: Buffer, _encoding, callback) => {
+        passed += piece.length;
+        if (held || passed < 1024 * KiB) return callback(null, piece);
+        held = true;
+        setTimeout(() => callback(null, piece), this.holdMs);
+      },
+    });
+    return super.write(upload, { ...chunk, stages: [slow, ...chunk.stages] }, changes);
+  }
+}
+
+describe.each(PLATFORMS)('slow storage and the idle timeout on %s', (platform) => {
+  let app: RunningApp;
+  let dir: { path: string; cleanup: () => Promise<void> };
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    app = await startTusApp({ idleTimeoutSeconds: 1, storage: new SlowStorage(dir.path, 3_000) }, { platform });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await dir?.cleanup();
+  });
+
+  it('a client kept waiting by storage for longer than idleTimeoutSeconds is not silent: its PATCH completes', async () => {
+    // Far more than the socket buffers of both ends hold, so the client really is stopped by the server.
+    const data = randomBytes(48 * 1024 * KiB);
+    const url = await createUpload(app.url, { 'Upload-Length': data.length });
+    const response = await send('PATCH', url, { headers: patchHeaders(0), body: data });
+    expect(response.status).toBe(204);
+    expect(response.headers['upload-offset']).toBe(String(data.length));
   });
 });
 

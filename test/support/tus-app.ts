@@ -50,7 +50,10 @@ export async function startApp(
   platform: Platform = 'express',
   clock?: TusClock,
 ): Promise<RunningApp> {
-  const options = { logger: ['error', 'warn'] as ('error' | 'warn')[] };
+  // forceCloseConnections: close() ends the connections still open instead of waiting for them. A
+  // test's cut and stalled clients can leave a connection mid-request that Node only times out after
+  // its 60 s headers timeout (seen: a 62 s close after the network-fault tests).
+  const options = { logger: ['error', 'warn'] as ('error' | 'warn')[], forceCloseConnections: true };
   const adapter = platform === 'fastify' ? new FastifyAdapter() : undefined;
   let app: INestApplication;
   if (clock) {

@@ -44,9 +44,21 @@ export function isTrickle(window: IdleWindow, minBytes: number): boolean {
 export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0): () => void {
   if (ms <= 0) return () => undefined;
   const socket = request.socket;
-  const onTimeout = () => request.destroy(new BodyIdleTimeoutError(ms));
-  socket.setTimeout(ms);
-  socket.once('timeout', onTimeout);
+  // When the server last went back to reading the body after holding it back.
+  let resumedAt = 0;
+  const onResume = () => (resumedAt = Date.now());
+  request.on('resume', onResume);
+  const onTimeout = () => {
+    // Silence while the server holds the body back (storage slower than the client: the request
+    // is paused, or bytes wait unread), or held it back moments ago, is the server's own: the
+    // client cannot send into a full TCP window. Watch again rather than cut a healthy client off.
+    if (isHeldBack(request) || Date.now() - resumedAt < ms) socket.setTimeout(ms);
+    else request.destroy(new BodyIdleTimeoutError(ms));
+  };
+  // Listened for on the request, not the socket: Node's HTTP server destroys a socket whose timeout
+  // no request, response or server listens for, which would leave no room to spare a held-back body.
+  request.setTimeout(ms);
+  request.on('timeout', onTimeout);
   let trickleCheck: NodeJS.Timeout | undefined;
   // Set by any pause during the window (backpressure from the storage), not only one at the check.
   let heldBack = false;
@@ -58,7 +70,7 @@ export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0
     trickleCheck = setInterval(() => {
       const received = socket.bytesRead - readBefore;
       readBefore = socket.bytesRead;
-      const window = { received, heldBack: heldBack || request.isPaused() || request.readableLength > 0 };
+      const window = { received, heldBack: heldBack || isHeldBack(request) };
       heldBack = false;
       if (isTrickle(window, minBytes)) request.destroy(new BodyIdleTimeoutError(ms, received));
     }, ms);
@@ -66,8 +78,14 @@ export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0
   }
   return () => {
     socket.setTimeout(0);
-    socket.off('timeout', onTimeout);
+    request.off('timeout', onTimeout);
+    request.off('resume', onResume);
     request.off('pause', onPause);
     clearInterval(trickleCheck);
   };
+}
+
+/** The server is not reading the body at this instant: paused by backpressure, or bytes wait unread. */
+function isHeldBack(request: IncomingMessage): boolean {
+  return request.isPaused() || request.readableLength > 0;
 }
