@@ -296,13 +296,16 @@ describe('S3StorageBackend: answers lost on the way back', () => {
    * lost (a TimeoutError, as when the connection is cut mid-answer): the SDK retries the write,
    * and the retry's condition fails against the first attempt's own write.
    */
-  function clientLosingFirstInfoAnswer(): { client: S3Client; lost: () => number } {
+  function clientLosingFirstInfoAnswer(): { client: S3Client; lost: () => number; refusedRetries: () => number } {
     const lossy = createTestS3Client(s3ServerFromEnv());
     let lost = 0;
+    let refusedRetries = 0;
     lossy.middlewareStack.add(
       (next, context) => async (args) => {
-        const result = await next(args);
         const key = (args.input as { Key?: string }).Key ?? '';
+        const result = await next(args);
+        // The SDK's retry of the write whose answer was lost, refused by S3: its condition failed.
+        if (lost === 1 && (result.response as { statusCode?: number }).statusCode === 412) refusedRetries++;
         if (context.commandName === 'PutObjectCommand' && key.endsWith('.info') && lost === 0) {
           lost++;
           throw Object.assign(new Error('the answer was lost'), { name: 'TimeoutError' });
@@ -312,15 +315,16 @@ describe('S3StorageBackend: answers lost on the way back', () => {
       // Inside the SDK's retry loop: each attempt is sent, and its answer lost, separately.
       { step: 'deserialize', name: 'loseFirstInfoAnswer' },
     );
-    return { client: lossy, lost: () => lost };
+    return { client: lossy, lost: () => lost, refusedRetries: () => refusedRetries };
   }
 
   it('a creation whose answer was lost is the upload it created, not a 400 "already exists"', async () => {
-    const { client: lossy, lost } = clientLosingFirstInfoAnswer();
+    const { client: lossy, lost, refusedRetries } = clientLosingFirstInfoAnswer();
     try {
       const backend = new S3StorageBackend({ client: lossy, bucket, keyPrefix: 'uploads/', partSize: PART });
       const upload = await backend.create(newUpload(10));
       expect(lost()).toBe(1);
+      expect(refusedRetries()).toBe(1);
       const written = await backend.write(upload, chunkFrom(Buffer.from('0123456789')));
       expect(written.completedAt).not.toBeNull();
       expect((await readAll(backend, written)).toString()).toBe('0123456789');
@@ -332,11 +336,12 @@ describe('S3StorageBackend: answers lost on the way back', () => {
   it('an update whose answer was lost is taken for the write it was', async () => {
     const backend = backendWith();
     const upload = await backend.create(newUpload(10));
-    const { client: lossy, lost } = clientLosingFirstInfoAnswer();
+    const { client: lossy, lost, refusedRetries } = clientLosingFirstInfoAnswer();
     try {
       const expiresAt = new Date(Date.now() + 3_600_000);
       const updated = await new S3StorageBackend({ client: lossy, bucket, keyPrefix: 'uploads/', partSize: PART }).update(upload, { expiresAt });
       expect(lost()).toBe(1);
+      expect(refusedRetries()).toBe(1);
       expect((await backend.get(upload.id)).expiresAt?.getTime()).toBe(expiresAt.getTime());
       expect(updated.expiresAt?.getTime()).toBe(expiresAt.getTime());
     } finally {

@@ -89,7 +89,9 @@ describe.each(TARGETS)('stalled requests on the $name', ({ backend, platform }) 
 
 /**
  * The file backend with storage that stops taking bytes for `holdMs` once the first MiB of a
- * chunk has passed: a disk or S3 slower than the client, which holds the body back.
+ * chunk has passed (a disk or S3 slower than the client, which holds the body back), or, for a
+ * chunk under 1 MiB, once the whole body has arrived (the last part and the record still being
+ * saved).
  */
 class SlowStorage extends FileStorageBackend {
   constructor(
@@ -109,6 +111,7 @@ class SlowStorage extends FileStorageBackend {
         held = true;
         setTimeout(() => callback(null, piece), this.holdMs);
       },
+      flush: (callback) => (held ? callback() : setTimeout(callback, this.holdMs)),
     });
     return super.write(upload, { ...chunk, stages: [slow, ...chunk.stages] }, changes);
   }
@@ -130,6 +133,22 @@ describe.each(PLATFORMS)('slow storage and the idle timeout on %s', (platform) =
   it('a client kept waiting by storage for longer than idleTimeoutSeconds is not silent: its PATCH completes', async () => {
     // Far more than the socket buffers of both ends hold, so the client really is stopped by the server.
     const data = randomBytes(48 * 1024 * KiB);
+    const url = await createUpload(app.url, { 'Upload-Length': data.length });
+    const response = await send('PATCH', url, { headers: patchHeaders(0), body: data });
+    expect(response.status).toBe(204);
+    expect(response.headers['upload-offset']).toBe(String(data.length));
+  });
+
+  it('a client that goes silent once the storage took up reading again is still ended, its bytes kept', async () => {
+    const data = randomBytes(4 * 1024 * KiB);
+    const url = await createUpload(app.url, { 'Upload-Length': data.length });
+    const stalled = await stalledPatch(url, 0, data.subarray(0, 2 * 1024 * KiB), data.length);
+    await new Promise<void>((resolve) => stalled.on('close', () => resolve())); // the server ended it
+    expect(await offsetOf(url)).toBe(2 * 1024 * KiB);
+  });
+
+  it('a body that has all arrived while storage is still saving it is not silent either: the client gets its answer', async () => {
+    const data = randomBytes(64 * KiB);
     const url = await createUpload(app.url, { 'Upload-Length': data.length });
     const response = await send('PATCH', url, { headers: patchHeaders(0), body: data });
     expect(response.status).toBe(204);

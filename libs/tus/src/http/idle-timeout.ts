@@ -40,31 +40,41 @@ export function isTrickle(window: IdleWindow, minBytes: number): boolean {
  * connection), or, with `minBytes`, that receives fewer than `minBytes` in any window of `ms`
  * (a client trickling a byte at a time). Returns the function that stops watching, to call once
  * the body has been read.
+ *
+ * Silence while the server holds the body back (storage slower than the client: the request is
+ * paused, or bytes wait unread), or held it back moments ago, is the server's own: the client
+ * cannot send into a full TCP window. So is silence once the whole body has arrived while the
+ * storage is still saving it. Neither ends the request. Counted by a timer of its own rather than
+ * the socket's timeout: Node's HTTP server destroys a socket whose timeout fires once the body is
+ * complete, whatever a listener would decide.
  */
 export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0): () => void {
   if (ms <= 0) return () => undefined;
   const socket = request.socket;
+  // Set by any pause during a trickle window (backpressure from the storage), not only one at the check.
+  let heldBack = false;
   // When the server last went back to reading the body after holding it back.
   let resumedAt = 0;
-  const onResume = () => (resumedAt = Date.now());
-  request.on('resume', onResume);
-  const onTimeout = () => {
-    // Silence while the server holds the body back (storage slower than the client: the request
-    // is paused, or bytes wait unread), or held it back moments ago, is the server's own: the
-    // client cannot send into a full TCP window. Watch again rather than cut a healthy client off.
-    if (isHeldBack(request) || Date.now() - resumedAt < ms) socket.setTimeout(ms);
-    else request.destroy(new BodyIdleTimeoutError(ms));
-  };
-  // Listened for on the request, not the socket: Node's HTTP server destroys a socket whose timeout
-  // no request, response or server listens for, which would leave no room to spare a held-back body.
-  request.setTimeout(ms);
-  request.on('timeout', onTimeout);
-  let trickleCheck: NodeJS.Timeout | undefined;
-  // Set by any pause during the window (backpressure from the storage), not only one at the check.
-  let heldBack = false;
   const onPause = () => (heldBack = true);
+  const onResume = () => (resumedAt = Date.now());
+  request.on('pause', onPause);
+  request.on('resume', onResume);
+
+  let seen = socket.bytesRead;
+  let quietSince = Date.now();
+  const silenceCheck = setInterval(() => {
+    const now = Date.now();
+    if (socket.bytesRead !== seen || request.complete || isHeldBack(request) || now - resumedAt < ms) {
+      seen = socket.bytesRead;
+      quietSince = now;
+    } else if (now - quietSince >= ms) {
+      request.destroy(new BodyIdleTimeoutError(ms));
+    }
+  }, Math.max(Math.floor(ms / 4), 10));
+  silenceCheck.unref();
+
+  let trickleCheck: NodeJS.Timeout | undefined;
   if (minBytes > 0) {
-    request.on('pause', onPause);
     // Counted on the socket: a 'data' listener on the request would take its body from the backend.
     let readBefore = socket.bytesRead;
     trickleCheck = setInterval(() => {
@@ -72,16 +82,15 @@ export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0
       readBefore = socket.bytesRead;
       const window = { received, heldBack: heldBack || isHeldBack(request) };
       heldBack = false;
-      if (isTrickle(window, minBytes)) request.destroy(new BodyIdleTimeoutError(ms, received));
+      if (!request.complete && isTrickle(window, minBytes)) request.destroy(new BodyIdleTimeoutError(ms, received));
     }, ms);
     trickleCheck.unref();
   }
   return () => {
-    socket.setTimeout(0);
-    request.off('timeout', onTimeout);
-    request.off('resume', onResume);
-    request.off('pause', onPause);
+    clearInterval(silenceCheck);
     clearInterval(trickleCheck);
+    request.off('pause', onPause);
+    request.off('resume', onResume);
   };
 }
 

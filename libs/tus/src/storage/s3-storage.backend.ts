@@ -101,16 +101,10 @@ export class S3StorageBackend implements TusStorageBackend {
   }
 
   async get(id: string): Promise<UploadInfo> {
-    let text: string;
-    let etag: string | undefined;
-    try {
-      ({ text, etag } = await this.objects.getText(this.infoKey(id)));
-    } catch (error) {
-      if (isNotFound(error)) throw new UploadNotFoundError();
-      throw error;
-    }
-    const { upload, s3 } = decodeS3Upload(text, this.infoKey(id));
-    this.snapshots.set(upload, { etag: bareEtag(etag), s3 });
+    const current = await this.currentInfo(id);
+    if (current === null) throw new UploadNotFoundError();
+    const { upload, s3 } = decodeS3Upload(current.text, this.infoKey(id));
+    this.snapshots.set(upload, { etag: bareEtag(current.etag), s3 });
     return upload;
   }
 
@@ -349,22 +343,28 @@ export class S3StorageBackend implements TusStorageBackend {
       // condition fails against our own write (seen with connections to S3 cut mid-answer): a creation
       // answered 400 "already exists", which tus clients do not retry. `.info` holding exactly this
       // text, its write token included, is that write.
-      if (isConditionFailed(error)) etag = await this.ownWriteEtag(upload.id, text);
-      if (etag !== undefined) return this.remember(upload, s3, etag);
-      if ('ifNoneMatch' in condition && isConditionFailed(error)) {
+      if (isConditionFailed(error)) {
+        const current = await this.currentInfo(upload.id);
+        if (current?.text === text) return this.remember(upload, s3, current.etag);
+        if (!('ifNoneMatch' in condition)) throw new OffsetMismatchError('The upload was changed by another request; read its offset again');
+        // No .info to read back: a conflicting write still in flight (AWS answers 409 then), maybe our own.
+        if (current === null) throw new StorageUnavailableError('a write of this upload is still in flight', { cause: error });
         throw new InvalidRequestError(`Upload ${upload.id} already exists`);
       }
-      if (isConditionFailed(error)) throw new OffsetMismatchError('The upload was changed by another request; read its offset again');
       if (isNotFound(error)) throw new UploadNotFoundError();
       throw error;
     }
     return this.remember(upload, s3, etag);
   }
 
-  /** The ETag of `.info` when it holds exactly `text` (our own write, applied); otherwise undefined. */
-  private async ownWriteEtag(id: string, text: string): Promise<string | undefined> {
-    const current = await this.objects.getText(this.infoKey(id)).catch(() => null);
-    return current !== null && current.text === text ? current.etag : undefined;
+  /** `.info` as S3 holds it now, or null when there is none; S3 out of reach throws (503). */
+  private async currentInfo(id: string): Promise<{ text: string; etag: string | undefined } | null> {
+    try {
+      return await this.objects.getText(this.infoKey(id));
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
   }
 
   private remember(upload: UploadInfo, s3: S3UploadState, etag: string | undefined): UploadInfo {
