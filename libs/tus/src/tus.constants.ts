@@ -35,6 +35,8 @@ export const DEFAULT_MAX_METADATA_BYTES = 4_096;
 export const DEFAULT_POST_RECEIVE_INTERVAL_MS = 1_000;
 /** How long a request waits for an upload held by another request before answering 423. */
 export const DEFAULT_LOCK_TIMEOUT_MS = 3_000;
+/** How long a lock goes unrenewed before it counts as abandoned (a crashed holder on another host). */
+export const DEFAULT_LOCK_STALE_MS = 30_000;
 
 /** A request whose body sent nothing for this long gives way to a newer request for its upload. */
 export const STALLED_AFTER_MS = 1_000;

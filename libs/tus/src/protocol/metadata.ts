@@ -1,4 +1,5 @@
 import { InvalidRequestError, MetadataTooLargeError } from '../tus.errors.js';
+import { isBase64 } from './base64.js';
 
 /**
  * Decoded `Upload-Metadata`: keys in the order the client sent them (except that JavaScript lists
@@ -9,8 +10,6 @@ export type UploadMetadata = Record<string, string>;
 
 // "The key MUST NOT contain spaces and commas and MUST NOT be empty. The key SHOULD be ASCII encoded"
 const KEY = /^[\x21-\x2b\x2d-\x7e]+$/;
-// Strict base64 (RFC 4648 section 4) with its padding: lenient decoders accept garbage silently.
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
  * Parses `Upload-Metadata` (tus 1.0.0, creation extension): comma-separated `key base64value`
@@ -29,7 +28,7 @@ export function parseMetadata(header: string | undefined, maxBytes = Infinity): 
     const value = space === -1 ? '' : pair.slice(space + 1).trim();
     if (!KEY.test(key)) throw new InvalidRequestError(`Upload-Metadata: invalid key "${key}"`);
     if (key in metadata) throw new InvalidRequestError(`Upload-Metadata: duplicate key "${key}"`);
-    if (!BASE64.test(value)) throw new InvalidRequestError(`Upload-Metadata: value of "${key}" is not base64`);
+    if (!isBase64(value)) throw new InvalidRequestError(`Upload-Metadata: value of "${key}" is not base64`);
     metadata[key] = Buffer.from(value, 'base64').toString('utf8');
   }
   return metadata;

@@ -1,12 +1,11 @@
 import { InvalidRequestError } from '../tus.errors.js';
+import { isBase64 } from './base64.js';
 
 /** Algorithms of the checksum extension, as `Tus-Checksum-Algorithm` lists them; sha1 is mandatory. */
 export const CHECKSUM_ALGORITHMS = ['sha1', 'md5', 'sha256', 'sha512'] as const;
 export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 const DIGEST_BYTES: Record<ChecksumAlgorithm, number> = { sha1: 20, md5: 16, sha256: 32, sha512: 64 };
-// Padded base64 (RFC 4648 section 4), as Upload-Metadata: Buffer.from() would decode anything.
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 // "<algorithm> <digest>", apart by HTTP whitespace (SP / HTAB) only: String.trim() and \s take more.
 const HEADER = /^[ \t]*(\S+)[ \t]+(\S+)[ \t]*$/;
 
@@ -30,7 +29,7 @@ export function parseUploadChecksum(header: string): UploadChecksum {
     throw new InvalidRequestError(`Unsupported checksum algorithm "${name}"`);
   }
   const digest = Buffer.from(encoded, 'base64');
-  if (!BASE64.test(encoded) || digest.length !== DIGEST_BYTES[algorithm]) {
+  if (!isBase64(encoded) || digest.length !== DIGEST_BYTES[algorithm]) {
     throw new InvalidRequestError(`Upload-Checksum: not a base64 ${algorithm} digest`);
   }
   return { algorithm, digest };

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../tus.constants.js';
+import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../tus.constants.js';
 import { InsufficientStorageError, InvalidRequestError, UploadLockedError, UploadNotFoundError } from '../tus.errors.js';
 import { isValidUploadId } from '../protocol/upload-id.js';
 import type { NewUpload, UploadInfo } from '../upload-info.js';
@@ -57,7 +57,7 @@ export class FileStorageBackend implements TusStorageBackend {
   constructor(options: FileStorageOptions) {
     this.directory = resolve(options.directory);
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    this.lockStaleMs = options.lockStaleMs ?? 30_000;
+    this.lockStaleMs = options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
     this.lockOwner = new LockOwnerFile(this.directory, this.lockStaleMs);
   }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../tus.constants.js';
+import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../tus.constants.js';
 import {
   InvalidRequestError,
   OffsetMismatchError,
@@ -63,7 +63,7 @@ export class S3StorageBackend implements TusStorageBackend {
     this.maxParts = options.maxParts ?? MAX_PART_COUNT;
     this.maxConcurrentPartUploads = options.maxConcurrentPartUploads ?? 4;
     this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    this.lockStaleMs = options.lockStaleMs ?? 30_000;
+    this.lockStaleMs = options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS;
     const problems: string[] = [];
     if (!options.client) problems.push('S3StorageBackend needs an S3Client (client)');
     if (!options.bucket) problems.push('S3StorageBackend needs a bucket');

@@ -52,7 +52,7 @@ export async function acquireS3Lock(objects: S3Objects, key: string, options: S3
     heldTokens.delete(token);
     throw error;
   }
-  sightings.delete(`${objects.bucket}/${key}`);
+  judge.forget();
   let held = true;
   let renewedAt = performance.now();
   const renew = async () => {
@@ -118,12 +118,22 @@ const heldTokens = new Set<string>();
 
 /** A waiter's judgement of one lock: abandoned when its holder is dead here, or it stopped changing. */
 class AbandonmentJudge {
+  /** Its entry in {@link sightings}. */
+  private readonly sightingKey: string;
+
   constructor(
     private readonly objects: S3Objects,
     private readonly key: string,
     private readonly staleMs: number,
     private readonly body: () => string,
-  ) {}
+  ) {
+    this.sightingKey = `${objects.bucket}/${key}`;
+  }
+
+  /** Drops what was seen of the lock: it was taken, or released. */
+  forget(): void {
+    sightings.delete(this.sightingKey);
+  }
 
   /** Takes the lock over when its holder is gone; resolves to the new ETag, or null when it is not ours. */
   async takeOverIfAbandoned(): Promise<string | null> {
@@ -135,14 +145,13 @@ class AbandonmentJudge {
       etag = etagOf(current.etag);
     } catch (error) {
       if (isNotFound(error)) {
-        sightings.delete(`${this.objects.bucket}/${this.key}`);
+        this.forget();
         return null; // released meanwhile: the next attempt creates it
       }
       throw error;
     }
-    const sightingKey = `${this.objects.bucket}/${this.key}`;
-    let seen = sightings.get(sightingKey);
-    if (seen?.etag !== etag) sightings.set(sightingKey, (seen = { etag, since: performance.now() }));
+    let seen = sightings.get(this.sightingKey);
+    if (seen?.etag !== etag) sightings.set(this.sightingKey, (seen = { etag, since: performance.now() }));
     const unrenewed = performance.now() - seen.since >= this.staleMs;
     const holder = parseHolder<S3LockHolder>(text);
     const leftByUs = holder.host === PROCESS_HOST && holder.pid === process.pid && !heldTokens.has(holder.token ?? '');
