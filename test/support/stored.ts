@@ -2,10 +2,9 @@ import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, Li
 import type { INestApplication } from '@nestjs/common';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { FileStorageBackend, TusStorageBackend } from 'nestjs-tus';
 import { S3StorageBackend } from 'nestjs-tus/s3';
-import { storedBytes, uploadIdOf } from './http.js';
+import { eventually, storedBytes, uploadIdOf } from './http.js';
 import { createTestS3Client, s3ServerFromEnv } from './s3-server.js';
 
 /** One thing a backend holds: a file of the upload folder, an S3 object, or an S3 multipart upload in progress. */
@@ -81,16 +80,16 @@ export async function storedBytesOf(app: INestApplication, uploadUrl: string, op
  * waited out, what it leaves for good fails the test.
  */
 async function unfinishedS3Bytes(app: INestApplication, backend: S3StorageBackend, id: string): Promise<Buffer> {
+  let entries: StoredEntry[] = [];
   let pending: StoredEntry[] = [];
-  for (const deadline = Date.now() + SETTLE_MS; ; await sleep(50)) {
-    const entries = (await storedEntries(app)).filter((entry) => entry.name === id || entry.name.startsWith(`${id}.`) || entry.name.startsWith(`${id} `));
+  await eventually(async () => {
+    entries = (await storedEntries(app)).filter((entry) => entry.name === id || entry.name.startsWith(`${id}.`) || entry.name.startsWith(`${id} `));
     pending = entries.filter((entry) => entry.name.startsWith(`${id}.pending.`));
     const unexpected = entries.filter((entry) => entry.name !== `${id}.info` && !pending.includes(entry) && !(entry.name.startsWith(`${id} (multipart`) && entry.size === 0));
-    if (pending.length <= 1 && unexpected.length === 0) break;
-    if (Date.now() > deadline) {
-      throw new Error(`unfinished S3 upload ${id} holds more than its .info and one .pending object: ${JSON.stringify(entries)}`);
-    }
-  }
+    return pending.length <= 1 && unexpected.length === 0;
+  }, SETTLE_MS).catch(() => {
+    throw new Error(`unfinished S3 upload ${id} holds more than its .info and one .pending object: ${JSON.stringify(entries)}`);
+  });
   if (pending.length === 0) return Buffer.alloc(0);
   const client = createTestS3Client(s3ServerFromEnv());
   try {
