@@ -1,7 +1,10 @@
 // Plain ESM JavaScript, not TypeScript: jest loads globalSetup files with Node's own module loader,
 // which cannot import .ts files. Types: rgw.d.mts.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
@@ -25,13 +28,25 @@ export const HOW_TO_GET_AN_S3_SERVER = [
  */
 export async function startS3Server() {
   if (process.env.S3_ENDPOINT) return { ...s3ServerEnv(), stop: async () => undefined };
-  const port = await freeRgwPort(Number(process.env.RGW_PORT ?? 7480), 20);
-  if (port === undefined) {
-    throw new Error(`No free port for the S3 test server from ${process.env.RGW_PORT ?? 7480}: set RGW_PORT, or S3_ENDPOINT to use a running server.`);
+  // Another run on this machine (a second checkout's tests) may pick the same free port at the same
+  // moment: each try takes the next free port and a folder of its own.
+  let from = Number(process.env.RGW_PORT ?? 7480);
+  let lastError;
+  for (let attempt = 0; attempt < 4; attempt++) {
+    const port = await freeRgwPort(from, 20);
+    if (port === undefined) break;
+    const base = await mkdtemp(join(tmpdir(), `nestjs-tus-ceph-${port}-`));
+    try {
+      // Room for a first-time apt-get install of the Ceph packages.
+      const { base: _base, ...server } = await startRgw({ port, base, timeoutMs: 600_000 });
+      return server;
+    } catch (error) {
+      lastError = error;
+      await rm(base, { recursive: true, force: true }).catch(() => undefined);
+      from = port + 2;
+    }
   }
-  // Room for a first-time apt-get install of the Ceph packages.
-  const { base, ...server } = await startRgw({ port, timeoutMs: 600_000 });
-  return server;
+  throw lastError ?? new Error(`No free port for the S3 test server from ${process.env.RGW_PORT ?? 7480}: set RGW_PORT, or S3_ENDPOINT to use a running server.`);
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   OffsetMismatchError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
+  UploadLockedError,
   UploadNotFoundError,
 } from './tus.errors.js';
 import { TusEvent } from './events/tus.events.js';
@@ -135,6 +136,20 @@ export class TusUploadService {
     if (this.activeWrites.isWriting(id)) await this.activeWrites.stopIfStalled(id, TAKEOVER_WAIT_MS);
     const upload = await this.access.getLive(id);
     await this.access.authorize(request, 'read', upload);
+    if (upload.completedAt !== null) return upload;
+    if (upload.concat?.type === 'final') {
+      // A final whose partials completed or went while its assembly could not run (a crash, a
+      // busy partial) is settled by the next request that asks about it.
+      const settled = await this.concatenation.settleFinal(id, request).catch(keepStateIfBusy(upload));
+      if (settled === null) throw new UploadNotFoundError();
+      return settled;
+    }
+    if (upload.offset === upload.length) {
+      // Every byte is stored but the upload was never finished: its last PATCH was cut off (a
+      // crash) after its bytes reached storage. It finishes now, through the normal path, so that
+      // `tus.pre-finish` can still veto and `tus.post-finish` fires once.
+      return this.append(id, request, { offset: upload.offset, body: false }).catch(keepStateIfBusy(upload));
+    }
     return upload;
   }
 
@@ -155,7 +170,10 @@ export class TusUploadService {
   async terminate(id: string, request: IncomingMessage | null): Promise<UploadInfo> {
     if (!this.config.extensions.has('termination') && request !== null) throw new MethodNotAllowedError('The termination extension is disabled on this server');
     if (request !== null && this.config.authorize) await this.access.authorize(request, 'delete', await this.access.getLive(id));
-    return this.access.withLock(id, async () => this.remove(await this.access.getLive(id), request));
+    const removed = await this.access.withLock(id, async () => this.remove(await this.access.getLive(id), request));
+    // The finals that waited for this partial can never complete now (settled outside its lock).
+    await this.concatenation.settleFinals(this.concatenation.pendingFinalsOf(removed), request);
+    return removed;
   }
 
   /** Removes the uploads that expired unfinished (expiry cleanup), each re-checked under its lock. */
@@ -163,10 +181,13 @@ export class TusUploadService {
     const removed: UploadInfo[] = [];
     for await (const candidate of this.backend.list()) {
       if (!isExpired(candidate, this.clock.now())) continue;
-      await this.access.withLock(candidate.id, async () => {
-        const upload = await this.backend.get(candidate.id).catch(() => undefined);
-        if (upload && isExpired(upload, this.clock.now())) removed.push(await this.remove(upload, null));
+      const upload = await this.access.withLock(candidate.id, async () => {
+        const current = await this.backend.get(candidate.id).catch(() => undefined);
+        return current && isExpired(current, this.clock.now()) ? this.remove(current, null) : undefined;
       });
+      if (upload === undefined) continue;
+      removed.push(upload);
+      await this.concatenation.settleFinals(this.concatenation.pendingFinalsOf(upload), null);
     }
     return removed;
   }
@@ -181,7 +202,11 @@ export class TusUploadService {
   /** Appends a request's body (or nothing) at `offset` under the upload's lock. */
   private async append(id: string, request: IncomingMessage, options: { offset: number; body: boolean }): Promise<UploadInfo> {
     // Re-read under the lock: another request (or process) may have moved the upload on.
-    return this.access.withLock(id, async () => this.appendLocked(await this.access.getLive(id), request, options));
+    const stored = await this.access.withLock(id, async () => this.appendLocked(await this.access.getLive(id), request, options));
+    // A partial that is complete may be the last one its finals waited for. Settled once its own
+    // lock is released: a final is assembled holding the locks of all its partials.
+    if (stored.completedAt !== null) await this.concatenation.settleFinals(this.concatenation.pendingFinalsOf(stored), request);
+    return stored;
   }
 
   /** {@link append} once the lock is held and `upload` is its current state. */
@@ -263,9 +288,9 @@ export class TusUploadService {
       unregister();
     }
     if (stored.offset !== upload.offset) this.events.received(stored);
-    if (stored.completedAt !== null && upload.completedAt === null) {
-      if (stored.concat?.type === 'partial') await this.concatenation.completeFinals(stored.concat.finals ?? [], request);
-      else this.events.emitPost(TusEvent.POST_FINISH, stored);
+    // "no finish processing for partials": their finals are settled by the caller, unlocked.
+    if (stored.completedAt !== null && upload.completedAt === null && stored.concat?.type !== 'partial') {
+      this.events.emitPost(TusEvent.POST_FINISH, stored);
     }
     return stored;
   }
@@ -282,6 +307,18 @@ export class TusUploadService {
     }
     return id;
   }
+}
+
+/**
+ * A HEAD that found work to finish (a final to assemble, a recovered upload to complete) and the
+ * upload busy or moved on meanwhile: the request holding it finishes that work; the HEAD answers
+ * the state it read, as it would have a moment earlier.
+ */
+function keepStateIfBusy(upload: UploadInfo): (error: unknown) => UploadInfo {
+  return (error) => {
+    if (error instanceof UploadLockedError || error instanceof OffsetMismatchError) return upload;
+    throw error;
+  };
 }
 
 /** How long a HEAD waits for a stalled request it stopped to save its bytes. */
