@@ -24,7 +24,9 @@ export async function startSample(env: Record<string, string>, node: string[] = 
   });
   let output = '';
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sample did not start:\n${output}`)), 20_000);
+    // A start takes 1-2 s; on a loaded machine (a second test run, npm installs) a fresh Node process
+    // printed nothing for 20 s (seen: a fresh clone's browser suite, every sample start).
+    const timer = setTimeout(() => reject(new Error(`sample did not start:\n${output}`)), 60_000);
     const onData = (data: Buffer) => {
       output += data.toString();
       const match = /nestjs-tus sample listening: (\S+)/.exec(output);
