@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { keysUnder, multipartUploadsUnder } from './s3-backend.helpers.js';
 
 /** What S3 holds of one upload of the S3 backend, read behind the server's back. */
@@ -62,4 +62,22 @@ export async function inspectS3Upload(client: S3Client, bucket: string, key: str
 export async function s3ObjectsOf(client: S3Client, bucket: string, key: string): Promise<{ objects: string[]; multipartUploads: number }> {
   const [objects, uploads] = await Promise.all([keysUnder(client, bucket, key), multipartUploadsUnder(client, bucket, key)]);
   return { objects, multipartUploads: uploads.filter((upload) => upload === key).length };
+}
+
+/**
+ * Bytes of the upload that reached S3, recorded or not: every part of every multipart upload of
+ * the key (a request cut off may have begun one that `.info` never named), plus `.pending` objects.
+ */
+export async function bytesReachedS3(client: S3Client, bucket: string, key: string): Promise<number> {
+  let total = 0;
+  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+  for (const upload of uploads.Uploads ?? []) {
+    if (upload.Key !== key) continue;
+    const parts = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }));
+    total += (parts.Parts ?? []).reduce((sum, part) => sum + (part.Size ?? 0), 0);
+  }
+  for (const name of (await s3ObjectsOf(client, bucket, key)).objects) {
+    if (name.startsWith(`${key}.pending.`)) total += (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: name }))).ContentLength ?? 0;
+  }
+  return total;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { ActiveWrites, RequestSupersededError } from './active-writes.js';
+import { ActiveWrites, RequestSupersededError, ShutdownInterruptionError } from './active-writes.js';
 import { STALLED_AFTER_MS } from './tus.constants.js';
 
 /** A stand-in request: a stream that records what destroyed it. */
@@ -64,5 +64,48 @@ describe('ActiveWrites.stopIfStalled', () => {
 
   it('has nothing to stop for an upload nobody writes', async () => {
     expect(await new ActiveWrites().stopIfStalled('u1', 50)).toBe(false);
+  });
+});
+
+describe('ActiveWrites.drain (shutdown)', () => {
+  it('ends every running body, receiving or not, and waits for each to save', async () => {
+    const writes = new ActiveWrites();
+    const receiving = fakeRequest();
+    const silent = fakeRequest();
+    let saved = 0;
+    for (const [id, request, lastActivity] of [['a', receiving, Date.now()], ['b', silent, 0]] as const) {
+      const unregister = writes.register(id, request, () => lastActivity);
+      request.once('close', () => setTimeout(() => (saved++, unregister()), 30));
+    }
+    expect(await writes.drain(2_000)).toEqual([]);
+    expect(saved).toBe(2);
+    expect(receiving.reason).toBeInstanceOf(ShutdownInterruptionError);
+    expect(silent.reason).toBeInstanceOf(ShutdownInterruptionError);
+    expect(writes.draining).toBe(true);
+  });
+
+  it('leaves a body that has all arrived to save and answer', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    Object.assign(request, { complete: true });
+    const unregister = writes.register('a', request, () => Date.now());
+    setTimeout(unregister, 30);
+    expect(await writes.drain(2_000)).toEqual([]);
+    expect(request.destroyed).toBe(false);
+  });
+
+  it('gives up after its timeout and names the uploads still saving', async () => {
+    const writes = new ActiveWrites();
+    writes.register('slow', fakeRequest(), () => Date.now());
+    expect(await writes.drain(50)).toEqual(['slow']);
+  });
+
+  it('ends a body that registers after the shutdown began (it waited for its lock)', async () => {
+    const writes = new ActiveWrites();
+    await writes.drain(10);
+    const late = fakeRequest();
+    writes.register('late', late, () => Date.now());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(late.reason).toBeInstanceOf(ShutdownInterruptionError);
   });
 });

@@ -11,6 +11,17 @@ export class RequestSupersededError extends Error {
   }
 }
 
+/**
+ * A request ended because the app shuts down. Like a cut-off body (not a protocol error), it keeps
+ * what it received: the client resumes on the next process.
+ */
+export class ShutdownInterruptionError extends Error {
+  constructor() {
+    super('The server is shutting down');
+    this.name = 'ShutdownInterruptionError';
+  }
+}
+
 interface ActiveWrite {
   request: IncomingMessage;
   /** When its body last delivered bytes. */
@@ -23,10 +34,17 @@ interface ActiveWrite {
  * connection and retries, its old request may still hold the upload without receiving anything:
  * a newer request then asks it to stop (checklist 21). It ends like a cut-off body, keeping what
  * it received, so the retry is not blocked until a timeout. A request still receiving is left alone.
+ * On shutdown they are all ended that way ({@link drain}).
  */
 @Injectable()
 export class ActiveWrites {
   private readonly writes = new Map<string, ActiveWrite>();
+  private shuttingDown = false;
+
+  /** True once {@link drain} began: no new body is taken. */
+  get draining(): boolean {
+    return this.shuttingDown;
+  }
 
   /** Registers a request writing `id`; call the returned function when its write has ended. */
   register(id: string, request: IncomingMessage, lastActivity: () => number): () => void {
@@ -34,6 +52,8 @@ export class ActiveWrites {
     const ended = new Promise<void>((resolve) => (end = resolve));
     const write: ActiveWrite = { request, lastActivity, ended };
     this.writes.set(id, write);
+    // Checked before it got here, yet it waited (for its lock) past the start of a shutdown.
+    if (this.shuttingDown && !request.complete) request.destroy(new ShutdownInterruptionError());
     return () => {
       if (this.writes.get(id) === write) this.writes.delete(id);
       end();
@@ -61,5 +81,21 @@ export class ActiveWrites {
     }
     if (waitMs > 0) await Promise.race([write.ended, sleep(waitMs)]);
     return true;
+  }
+
+  /**
+   * Shutdown: takes no new body, ends every running one (each keeps what it received, as a cut-off
+   * body does, and releases its lock), and waits at most `timeoutMs` for them to have saved.
+   * Resolves to the ids of the uploads still saving when the time ran out.
+   */
+  async drain(timeoutMs: number): Promise<string[]> {
+    this.shuttingDown = true;
+    const running = [...this.writes.entries()];
+    // A body that has all arrived is only saving: it answers as usual.
+    for (const [, write] of running) if (!write.request.complete) write.request.destroy(new ShutdownInterruptionError());
+    const saved = Promise.all(running.map(([, write]) => write.ended));
+    const timer = sleep(timeoutMs, undefined, { ref: false });
+    await Promise.race([saved, timer]);
+    return running.filter(([id, write]) => this.writes.get(id) === write).map(([id]) => id);
   }
 }

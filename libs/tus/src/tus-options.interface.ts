@@ -129,6 +129,14 @@ export interface TusModuleOptions {
    * @default 0
    */
   idleMinBytes?: number;
+  /**
+   * On shutdown (`app.close()`, or SIGTERM with `app.enableShutdownHooks()`), the module stops
+   * taking new bodies (503), ends the PATCHes still running, keeping every byte they received, and
+   * waits at most this long for them to save and release their locks before Nest goes on.
+   * Clients resume on the next process at the exact offset.
+   * @default 10
+   */
+  shutdownTimeoutSeconds?: number;
 }
 
 /** Options that shape the module's routes, so they are known synchronously, even in `forRootAsync`. */

@@ -42,7 +42,7 @@ export function validateTusOptions(options: TusModuleOptions): string[] {
   if (postReceiveIntervalMs !== undefined && !isNonNegativeInteger(postReceiveIntervalMs)) {
     problems.push('postReceiveIntervalMs must be a non-negative integer');
   }
-  for (const name of ['cleanupIntervalSeconds', 'idleTimeoutSeconds', 'idleMinBytes'] as const) {
+  for (const name of ['cleanupIntervalSeconds', 'idleTimeoutSeconds', 'idleMinBytes', 'shutdownTimeoutSeconds'] as const) {
     if (options[name] !== undefined && !isNonNegativeInteger(options[name])) problems.push(`${name} must be a non-negative integer`);
   }
   if (options.cors !== undefined) problems.push(...validateCors(options.cors));

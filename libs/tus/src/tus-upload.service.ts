@@ -9,6 +9,7 @@ import {
   MethodNotAllowedError,
   OffsetMismatchError,
   PayloadTooLargeError,
+  ShuttingDownError,
   UnsupportedMediaTypeError,
   UploadLockedError,
   UploadNotFoundError,
@@ -64,6 +65,7 @@ export class TusUploadService {
       if (withBody) throw new ForbiddenUploadError('A final upload cannot carry a body');
     }
     if (withBody) {
+      if (this.activeWrites.draining) throw new ShuttingDownError();
       if (!isOffsetOctetStream(header(request, 'content-type'))) throw new UnsupportedMediaTypeError();
       if (!extensions.has('creation-with-upload')) throw new InvalidRequestError('creation-with-upload is disabled');
       assertBodyUnread(request);
@@ -122,6 +124,7 @@ export class TusUploadService {
 
   /** PATCH: checks the request against the upload under its lock, then streams the body to storage. */
   async patch(id: string, request: IncomingMessage): Promise<UploadInfo> {
+    if (this.activeWrites.draining) throw new ShuttingDownError();
     if (!isOffsetOctetStream(header(request, 'content-type'))) throw new UnsupportedMediaTypeError();
     const offset = parseNonNegativeInteger('Upload-Offset', header(request, 'upload-offset'));
     assertBodyUnread(request);

@@ -1,6 +1,6 @@
 import type { ModuleRef } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import { DEFAULT_EXPIRATION_SECONDS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_METADATA_BYTES, DEFAULT_POST_RECEIVE_INTERVAL_MS, DEFAULT_UPLOAD_DIR, type TusExtension } from './tus.constants.js';
+import { DEFAULT_EXPIRATION_SECONDS, DEFAULT_IDLE_TIMEOUT_SECONDS, DEFAULT_MAX_METADATA_BYTES, DEFAULT_POST_RECEIVE_INTERVAL_MS, DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, DEFAULT_UPLOAD_DIR, type TusExtension } from './tus.constants.js';
 import { TusOptionsError } from './tus.errors.js';
 import type { TusCorsOptions, TusIntent, TusModuleOptions } from './tus-options.interface.js';
 import type { UploadInfo } from './upload-info.js';
@@ -38,6 +38,8 @@ export interface TusConfig {
   readonly idleTimeoutMs: number;
   /** Bytes a PATCH body must deliver in each idle window; 0: only silence ends a body. */
   readonly idleMinBytes: number;
+  /** Milliseconds a shutdown waits for running PATCHes to save. */
+  readonly shutdownTimeoutMs: number;
 }
 
 /** Injection token of the resolved {@link TusConfig}. */
@@ -81,6 +83,7 @@ export async function createTusConfig(options: TusModuleOptions, path: string, m
     cors: options.cors,
     idleTimeoutMs: (options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000,
     idleMinBytes: options.idleMinBytes ?? 0,
+    shutdownTimeoutMs: (options.shutdownTimeoutSeconds ?? DEFAULT_SHUTDOWN_TIMEOUT_SECONDS) * 1000,
   };
 }
 

@@ -44,6 +44,9 @@ export const STALLED_AFTER_MS = 1_000;
 /** Default silence after which a PATCH body is ended (its bytes kept). */
 export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 
+/** Default of `shutdownTimeoutSeconds`: how long a shutdown waits for running PATCHes to save. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 10;
+
 /** Headers a browser client must be allowed to read (checklist 39). */
 export const TUS_EXPOSED_HEADERS = [
   'Location',

@@ -124,6 +124,16 @@ export class StorageUnavailableError extends TusError {
   }
 }
 
+/**
+ * 503: the app is shutting down (`app.close()`, SIGTERM with shutdown hooks) and takes no new
+ * bodies; tus clients retry 5xx and resume on the next process.
+ */
+export class ShuttingDownError extends TusError {
+  constructor() {
+    super(503, 'The server is shutting down, retry later');
+  }
+}
+
 /** Thrown at start-up when the module options are invalid. */
 export class TusOptionsError extends Error {
   constructor(problems: string[]) {

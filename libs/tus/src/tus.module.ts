@@ -12,6 +12,7 @@ import { TusEventsEmitter } from './events/tus-events.emitter.js';
 import { TusResponder } from './http/tus-responder.js';
 import { TusRouteGuards } from './http/tus-route.guards.js';
 import { TusCleanupService } from './tus-cleanup.service.js';
+import { TusShutdown } from './tus-shutdown.service.js';
 import { ActiveWrites } from './active-writes.js';
 import { registerFastifyChunkParser } from './http/fastify-body.js';
 import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
@@ -45,6 +46,7 @@ import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
     TusCleanupService,
     TusRouteGuards,
     ActiveWrites,
+    TusShutdown,
   ],
   exports: [TusStorageService, TusStorageBackend],
 })

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { TUS_VERSION } from '../tus.constants.js';
 import { TusError } from '../tus.errors.js';
-import { RequestSupersededError } from '../active-writes.js';
+import { RequestSupersededError, ShutdownInterruptionError } from '../active-writes.js';
 import { BodyIdleTimeoutError } from './idle-timeout.js';
 import { rawRequest } from './raw-request.js';
 import { TusResponder, type TusHeaders } from './tus-responder.js';
@@ -49,7 +49,7 @@ function describe(exception: unknown): { status: number; message: string } {
 }
 
 function isInterruption(exception: unknown): boolean {
-  if (exception instanceof BodyIdleTimeoutError || exception instanceof RequestSupersededError) return true;
+  if (exception instanceof BodyIdleTimeoutError || exception instanceof RequestSupersededError || exception instanceof ShutdownInterruptionError) return true;
   const code = (exception as NodeJS.ErrnoException | undefined)?.code;
   return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (exception as Error | undefined)?.message === 'aborted';
 }

@@ -5,26 +5,81 @@ import { UploadNotFoundError } from '../tus.errors.js';
 import type { UploadInfo } from '../upload-info.js';
 import { OWNER_PREFIX } from './file-lock.js';
 
-/** What {@link recoverCrashedWrites} needs of the file backend. */
-export interface CrashRecoveryAccess {
-  directory: string;
-  /** Takes an upload's lock only if its holder died (no waiting); null when a live process holds it. */
-  takeAbandonedLock(id: string): Promise<(() => Promise<void>) | null>;
+/** What a repair reads and changes of the file backend, for one upload. */
+export interface CrashRepairAccess {
   get(id: string): Promise<UploadInfo>;
+  saveInfo(upload: UploadInfo): Promise<void>;
+  /** The upload's bytes. */
+  dataPath(id: string): string;
+  /** Present while a chunk that must be verified whole (`Upload-Checksum`) is being written. */
+  unverifiedPath(id: string): string;
 }
 
 /**
- * Repairs what processes killed in the middle of a request left in the folder, at start-up:
+ * Repairs an upload whose writer died holding its lock (called by whoever takes that lock over,
+ * before anything reads the state). What the dead writer had handed to the kernel is on disk, and
+ * is kept, as the tus text asks ("store as much of the received data as possible"): the offset
+ * becomes the data file's size. Only bytes that cannot be trusted are cut off:
  *
- * - an upload whose lock a dead process held was being written: bytes past the offset `.info`
- *   records reached the disk but were never recorded, and are cut off now, so that HEAD's offset
- *   is the data file's size from the first request on (the next write would cut them off too, but
- *   a client asks HEAD first). A data file without `.info` under such a lock is a creation or a
- *   termination that did not finish: the client never got its URL, or asked for its removal.
- * - `.info` replacements a dead process wrote but never renamed (`<id>.info.<token>….tmp`, whose
- *   process has no owner file any more).
+ * - the writer was storing a chunk that had to be verified whole (`Upload-Checksum`, or its
+ *   trailer) and never was: its bytes go, back to the recorded offset;
+ * - bytes past `Upload-Length` (none should be there: the byte meter stops them).
  *
- * Locks held by live processes (sharing the folder) are left alone.
+ * An upload whose data file reached its full length is not marked complete here: the module
+ * finishes it through its normal path when it is next touched (so `tus.pre-finish` can still veto).
+ * A data file without `.info` is a creation that did not finish (its client never got the URL) or
+ * a termination that did not: it is removed.
+ */
+export async function repairCrashedWrite(access: CrashRepairAccess, id: string): Promise<void> {
+  const data = access.dataPath(id);
+  const unverified = access.unverifiedPath(id);
+  let upload: UploadInfo;
+  try {
+    upload = await access.get(id);
+  } catch (error) {
+    if (!(error instanceof UploadNotFoundError)) throw error;
+    await unlink(data).catch(() => undefined);
+    await unlink(unverified).catch(() => undefined);
+    return;
+  }
+  const size = await stat(data).then(
+    (stats) => stats.size,
+    () => null,
+  );
+  if (upload.completedAt !== null || size === null) {
+    await unlink(unverified).catch(() => undefined);
+    return;
+  }
+  if (await exists(unverified)) {
+    // Cut first, unmarked after: a crash in between repairs the same way again.
+    if (size > upload.offset) await truncate(data, upload.offset);
+    await unlink(unverified);
+    return;
+  }
+  let kept = size;
+  if (upload.length !== null && kept > upload.length) {
+    await truncate(data, upload.length);
+    kept = upload.length;
+  }
+  if (kept > upload.offset) await access.saveInfo({ ...upload, offset: kept });
+}
+
+/** What {@link recoverCrashedWrites} needs of the file backend. */
+export interface CrashRecoveryAccess {
+  directory: string;
+  /**
+   * Takes an upload's lock only if its holder died (no waiting), repairing what that holder left
+   * ({@link repairCrashedWrite}); null when a live process holds it.
+   */
+  takeAbandonedLock(id: string): Promise<(() => Promise<void>) | null>;
+}
+
+/**
+ * At start-up, repairs what processes killed in the middle of a request left in the folder: every
+ * upload whose lock a dead process held ({@link repairCrashedWrite}), so that HEAD answers the
+ * stored offset from the first request on, and `.info` replacements a dead process wrote but never
+ * renamed (`<id>.info.<token>….tmp`, whose process has no owner file any more). Locks held by live
+ * processes (sharing the folder) are left alone.
  */
 export async function recoverCrashedWrites(access: CrashRecoveryAccess): Promise<void> {
   const names = await readdir(access.directory);
@@ -33,7 +88,7 @@ export async function recoverCrashedWrites(access: CrashRecoveryAccess): Promise
     if (name.endsWith('.lock')) {
       const id = name.slice(0, -'.lock'.length);
       // One upload that cannot be repaired (an unreadable .info) must not keep the others, or the
-      // server, from starting: the next write of it cuts off what recovery could not.
+      // server, from starting: whoever takes its lock next repairs it.
       if (isValidUploadId(id)) await recoverUpload(access, id).catch(() => undefined);
     } else if (name.endsWith('.tmp')) {
       const writer = /\.info\.([^.]+)\.tmp$/.exec(name)?.[1];
@@ -46,26 +101,12 @@ export async function recoverCrashedWrites(access: CrashRecoveryAccess): Promise
 
 async function recoverUpload(access: CrashRecoveryAccess, id: string): Promise<void> {
   const release = await access.takeAbandonedLock(id);
-  if (release === null) return;
-  try {
-    const data = join(access.directory, id);
-    let upload: UploadInfo | undefined;
-    try {
-      upload = await access.get(id);
-    } catch (error) {
-      if (!(error instanceof UploadNotFoundError)) throw error;
-    }
-    if (upload === undefined) {
-      await unlink(data).catch(() => undefined);
-      return;
-    }
-    if (upload.completedAt !== null) return;
-    const size = await stat(data).then(
-      (stats) => stats.size,
-      () => null,
-    );
-    if (size !== null && size > upload.offset) await truncate(data, upload.offset);
-  } finally {
-    await release();
-  }
+  await release?.();
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }

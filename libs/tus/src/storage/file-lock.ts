@@ -166,17 +166,24 @@ function registerExitCleanup(): void {
 }
 
 /**
+ * Releases a lock taken with {@link acquireFileLock}. `tookOver`: this acquisition moved aside a
+ * lock whose holder died, so the state that holder was writing may need repair.
+ */
+export type FileLockRelease = (() => Promise<void>) & { readonly tookOver: boolean };
+
+/**
  * An exclusive lock between processes that share a folder: a hard link to the process's
  * {@link LockOwnerFile} (or a file created with O_EXCL), which fails when the path exists. The
  * holder keeps the file's mtime fresh while it holds it; a lock left by a dead process (same host:
  * its pid is gone; any host: its file went stale) is taken over. Returns the release function.
  */
-export async function acquireFileLock(path: string, options: FileLockOptions): Promise<() => Promise<void>> {
+export async function acquireFileLock(path: string, options: FileLockOptions): Promise<FileLockRelease> {
   let { owner } = options;
   let ownToken = '';
   const deadline = Date.now() + options.timeoutMs;
   const releaseRequest = `${path}.release`;
   let asked = false;
+  let tookOver = false;
   for (let attempt = 0; ; attempt++) {
     if (owner?.linkable) {
       try {
@@ -190,7 +197,9 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
       ownToken ||= uniqueSuffix();
       if (await tryCreate(path, { pid: process.pid, host: PROCESS_HOST, token: ownToken })) break;
     }
-    if (await takeOverIfAbandoned(path, options.staleMs)) continue;
+    const takeOver = await takeOverIfAbandoned(path, options.staleMs);
+    if (takeOver === 'moved') tookOver = true;
+    if (takeOver !== 'held') continue;
     if (Date.now() >= deadline) throw new UploadLockedError();
     // Ask the holder to let go: it does when its request has stalled (a client that lost its
     // connection and is now retrying through this process).
@@ -224,11 +233,12 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
     timer.unref();
   }
   const held = owner;
-  return async () => {
+  const release = async () => {
     clearTimeout(timer);
     if (held) await held.unlink(path);
     else await unlink(path).catch(() => undefined);
   };
+  return Object.assign(release, { tookOver });
 }
 
 async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
@@ -243,28 +253,42 @@ async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
 }
 
 
-async function takeOverIfAbandoned(path: string, staleMs: number): Promise<boolean> {
+/**
+ * Whether the lock at `path` was left by a holder that no longer runs: a process of this host (and
+ * pid namespace) that is gone, or, on any host, a lock not touched for `staleMs`. False when there
+ * is no lock.
+ */
+export async function isAbandonedLock(path: string, staleMs: number): Promise<boolean> {
+  const content = await readFile(path, 'utf8').catch(() => null);
+  if (content === null) return false;
+  const holder = parseHolder<LockOwner>(content);
+  if (holder.host === PROCESS_HOST && typeof holder.pid === 'number') return isDeadHere(holder);
+  const mtimeMs = await stat(path).then((stats) => stats.mtimeMs, () => null);
+  return mtimeMs !== null && Date.now() - mtimeMs >= staleMs;
+}
+
+/** `moved`: an abandoned lock was moved aside; `gone`: no lock any more; `held`: its holder lives. */
+async function takeOverIfAbandoned(path: string, staleMs: number): Promise<'moved' | 'gone' | 'held'> {
   let content: string;
   let mtimeMs: number;
   try {
     [content, { mtimeMs }] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
   } catch {
-    return true; // released between our attempts: try again at once
+    return 'gone'; // released between our attempts: try again at once
   }
   const holder = parseHolder<LockOwner>(content);
   const deadProcess = isDeadHere(holder);
-  if (!deadProcess && Date.now() - mtimeMs < staleMs) return false;
+  if (!deadProcess && Date.now() - mtimeMs < staleMs) return 'held';
   // Move the abandoned file aside rather than unlinking it: of two processes taking over, only
   // one rename succeeds, and if what was moved is not what was judged abandoned, it is put back.
   const aside = `${path}.${uniqueSuffix()}.stale`;
   try {
     await rename(path, aside);
   } catch {
-    return true;
+    return 'gone';
   }
   const moved = await readFile(aside, 'utf8').catch(() => '');
-  if (moved !== content) await link(aside, path).catch(() => undefined);
+  const putBack = moved !== content && (await link(aside, path).then(() => true, () => false));
   await unlink(aside).catch(() => undefined);
-  return true;
+  return putBack ? 'gone' : 'moved';
 }
-

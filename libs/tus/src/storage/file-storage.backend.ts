@@ -10,8 +10,8 @@ import { isValidUploadId } from '../protocol/upload-id.js';
 import type { NewUpload, UploadInfo } from '../upload-info.js';
 import { keepsBytesAfter } from './chunk-outcome.js';
 import { pumpChunk } from './chunk-pump.js';
-import { recoverCrashedWrites } from './file-crash-recovery.js';
-import { acquireFileLock, LockOwnerFile, uniqueSuffix } from './file-lock.js';
+import { recoverCrashedWrites, repairCrashedWrite } from './file-crash-recovery.js';
+import { acquireFileLock, isAbandonedLock, LockOwnerFile, uniqueSuffix } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from './tus-storage-backend.interface.js';
 import { decodeUploadInfo, encodeUploadInfo, type StoredUploadInfo } from './upload-info.codec.js';
@@ -37,10 +37,11 @@ export interface FileStorageOptions {
 /**
  * Stores each upload as three files in one folder: `<id>` (the bytes), `<id>.info` (the state, as
  * JSON, replaced atomically by rename) and `<id>.lock` (held while a request writes: a hard link to
- * the process's `.tus-lock-owner-<token>` file, which says who holds it). Safe for
- * several processes sharing the folder: writers are serialised by the lock file, readers see
- * either the old or the new `.info`, and the offset in `.info` is the truth: bytes past it (a
- * crash mid-write) are cut off before the next write.
+ * the process's `.tus-lock-owner-<token>` file, which says who holds it), plus `<id>.unverified`
+ * while a chunk that must be verified whole is written. Safe for several processes sharing the
+ * folder: writers are serialised by the lock file, and readers see either the old or the new
+ * `.info`. A writer killed mid-chunk leaves its lock behind; whoever takes it over keeps the bytes
+ * that reached the disk and records them (see {@link repairCrashedWrite}).
  */
 export class FileStorageBackend implements TusStorageBackend {
   readonly extensions: readonly TusExtension[] = TUS_EXTENSIONS;
@@ -67,9 +68,8 @@ export class FileStorageBackend implements TusStorageBackend {
     await this.lockOwner.removeAbandoned().catch(() => undefined);
     await recoverCrashedWrites({
       directory: this.directory,
-      get: (id) => this.get(id),
       takeAbandonedLock: (id) =>
-        acquireFileLock(this.lockPath(id), { timeoutMs: 0, staleMs: this.lockStaleMs, owner: this.lockOwner }).catch((error: unknown) => {
+        this.acquire(id, 0).catch((error: unknown) => {
           if (error instanceof UploadLockedError) return null;
           throw error;
         }),
@@ -107,36 +107,63 @@ export class FileStorageBackend implements TusStorageBackend {
   }
 
   async get(id: string): Promise<UploadInfo> {
-    let text: string;
+    const upload = await this.readInfo(id);
+    if (upload.completedAt !== null || this.localLocks.isLocked(id)) return upload;
+    // A lock whose holder died (another process sharing the folder, killed mid-write): the bytes it
+    // stored are repaired into the state now, so that the first HEAD after a crash answers them.
+    if (!(await isAbandonedLock(this.lockPath(id), this.lockStaleMs))) return upload;
     try {
-      text = await readSmallFile(this.infoPath(id));
+      await (await this.acquire(id, 0))();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
+      // Taken meanwhile, by a live request (which repairs it itself): the state as read.
+      if (error instanceof UploadLockedError) return upload;
       throw error;
     }
-    return decodeUploadInfo(JSON.parse(text) as StoredUploadInfo);
+    return this.readInfo(id);
   }
 
-  async lock(id: string, onReleaseRequested?: () => void): Promise<ReleaseLock> {
+  lock(id: string, onReleaseRequested?: () => void): Promise<ReleaseLock> {
+    return this.acquire(id, this.lockTimeoutMs, onReleaseRequested);
+  }
+
+  /** {@link lock} with a timeout of its own; a lock taken over from a dead holder is repaired before it is returned. */
+  private async acquire(id: string, timeoutMs: number, onReleaseRequested?: () => void): Promise<ReleaseLock> {
     const started = Date.now();
-    const releaseLocal = await this.localLocks.acquire(id, this.lockTimeoutMs);
+    const releaseLocal = await this.localLocks.acquire(id, timeoutMs);
+    let releaseFile;
     try {
-      const releaseFile = await acquireFileLock(this.lockPath(id), {
-        timeoutMs: Math.max(this.lockTimeoutMs - (Date.now() - started), 0),
+      releaseFile = await acquireFileLock(this.lockPath(id), {
+        timeoutMs: Math.max(timeoutMs - (Date.now() - started), 0),
         staleMs: this.lockStaleMs,
         onReleaseRequested,
         owner: this.lockOwner,
       });
-      return async () => {
-        await this.closeFresh(id);
-        await releaseFile();
-        releaseLocal();
-      };
     } catch (error) {
       releaseLocal();
       throw error;
     }
+    const release = async () => {
+      await this.closeFresh(id);
+      await releaseFile();
+      releaseLocal();
+    };
+    if (releaseFile.tookOver) {
+      try {
+        await repairCrashedWrite(this.repairAccess, id);
+      } catch (error) {
+        await release();
+        throw storageError(error);
+      }
+    }
+    return release;
   }
+
+  private readonly repairAccess = {
+    get: (id: string) => this.readInfo(id),
+    saveInfo: (upload: UploadInfo) => this.saveInfo(upload),
+    dataPath: (id: string) => this.dataPath(id),
+    unverifiedPath: (id: string) => this.unverifiedPath(id),
+  };
 
   async update(upload: UploadInfo, changes: UploadChanges): Promise<UploadInfo> {
     const next = { ...upload, ...changes };
@@ -147,10 +174,32 @@ export class FileStorageBackend implements TusStorageBackend {
   async write(upload: UploadInfo, chunk: ChunkSource, changes: UploadChanges = {}): Promise<UploadInfo> {
     const path = this.dataPath(upload.id);
     const fresh = upload.offset === 0 ? this.takeFresh(upload.id) : undefined;
-    // The offset in .info is the truth: bytes past it were written by a process that crashed
-    // before recording them, and must not survive behind a shorter chunk. (A file this process
-    // just created under the lock it still holds is empty.)
-    if (fresh === undefined && (await stat(path)).size > upload.offset) await truncate(path, upload.offset);
+    // The client sends its bytes from the recorded offset: what lies past it (a crashed writer's
+    // bytes that no repair recorded, which only a race of two takeovers leaves) is being sent again
+    // and must not survive behind a shorter chunk. (A file this process just created is empty.)
+    if (fresh === undefined && (await stat(path)).size > upload.offset) {
+      await truncate(path, upload.offset);
+      await unlink(this.unverifiedPath(upload.id)).catch(() => undefined);
+    }
+    // A chunk verified only at its end: marked while it is written, so that a crash mid-chunk cuts
+    // it off instead of keeping bytes no one verified (repairCrashedWrite).
+    const unverified = chunk.keepOnInterrupt ? undefined : this.unverifiedPath(upload.id);
+    if (unverified !== undefined) {
+      try {
+        await writeFile(unverified, '');
+      } catch (error) {
+        await fresh?.close();
+        throw storageError(error);
+      }
+    }
+    try {
+      return await this.writeChunk(upload, path, fresh, chunk, changes);
+    } finally {
+      if (unverified !== undefined) await unlink(unverified).catch(() => undefined);
+    }
+  }
+
+  private async writeChunk(upload: UploadInfo, path: string, fresh: FileHandle | undefined, chunk: ChunkSource, changes: UploadChanges): Promise<UploadInfo> {
     // The fresh descriptor goes in as a number and is closed here: a stream that owns a FileHandle
     // ends itself again when the handle closes, which costs an error object per request.
     const sink = createWriteStream(path, {
@@ -179,7 +228,7 @@ export class FileStorageBackend implements TusStorageBackend {
         kept = 0;
       }
     }
-    // On any failure cut the file back to what is recorded: nothing past the new offset survives.
+    // On any failure cut the file back to what is kept: nothing past the new offset survives.
     if (failure !== undefined) await truncate(path, upload.offset + kept);
     let next = upload;
     if (kept > 0 || failure === undefined) {
@@ -234,6 +283,7 @@ export class FileStorageBackend implements TusStorageBackend {
     // .info first: once it is gone the upload is unknown, whatever happens to the data file.
     await unlink(this.infoPath(upload.id)).catch(ignoreMissing);
     await unlink(this.dataPath(upload.id)).catch(ignoreMissing);
+    await unlink(this.unverifiedPath(upload.id)).catch(() => undefined);
     // A waiter's request to the holder that no holder read.
     await unlink(`${this.lockPath(upload.id)}.release`).catch(() => undefined);
   }
@@ -265,6 +315,17 @@ export class FileStorageBackend implements TusStorageBackend {
     }
   }
 
+  private async readInfo(id: string): Promise<UploadInfo> {
+    let text: string;
+    try {
+      text = await readSmallFile(this.infoPath(id));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
+      throw error;
+    }
+    return decodeUploadInfo(JSON.parse(text) as StoredUploadInfo);
+  }
+
   private takeFresh(id: string): FileHandle | undefined {
     const handle = this.fresh.get(id);
     this.fresh.delete(id);
@@ -291,6 +352,10 @@ export class FileStorageBackend implements TusStorageBackend {
 
   private dataPath(id: string): string {
     return join(this.directory, id);
+  }
+
+  private unverifiedPath(id: string): string {
+    return join(this.directory, `${id}.unverified`);
   }
 
   private infoPath(id: string): string {

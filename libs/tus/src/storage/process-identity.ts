@@ -1,4 +1,4 @@
-import { readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /**
@@ -34,11 +34,28 @@ export function parseHolder<Holder extends object>(content: string): Partial<Hol
   }
 }
 
-function isAlive(pid: number): boolean {
+/**
+ * Whether `pid` runs. A process that was killed but not yet reaped (a zombie: common in containers
+ * whose PID 1 is not an init) still answers signal 0, yet holds nothing any more: it is dead.
+ */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return !isZombie(pid);
+}
+
+/** A zombie (`Z`) or dead (`X`) process in procfs; false where there is no procfs. */
+function isZombie(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return false;
+  }
+  // "pid (comm) state ...": the command may hold spaces and parentheses; the state follows the last ')'.
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state === 'Z' || state === 'X';
 }
