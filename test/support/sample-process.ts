@@ -44,7 +44,8 @@ export async function startSample(env: Record<string, string>, node: string[] = 
     process: child,
     output: () => output,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      // Exited already (a test killed it: then only signalCode is set, and 'exit' will not come again).
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await once(child, 'exit');
     },
