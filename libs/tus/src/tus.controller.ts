@@ -29,7 +29,7 @@ import { TusExceptionFilter } from './http/tus-exception.filter.js';
 import { TusResponder } from './http/tus-responder.js';
 import { TusResumableGuard } from './http/tus-resumable.guard.js';
 import { TusRouteGuards } from './http/tus-route.guards.js';
-import { expiryHeader, uploadStateHeaders } from './http/upload-headers.js';
+import { concatHeader, expiryHeader, uploadStateHeaders } from './http/upload-headers.js';
 import { uploadLocation } from './http/upload-location.js';
 
 type AdapterRequest = IncomingMessage | { raw: IncomingMessage };
@@ -60,7 +60,7 @@ export class TusController {
     });
   }
 
-  /** Creation (and creation-with-upload, concatenation): 201 with `Location`. */
+  /** Creation (and creation-with-upload, concatenation): 201 with `Location`, and `Upload-Concat` echoed. */
   @Post()
   @UseInterceptors(ChecksumInterceptor)
   async create(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
@@ -73,6 +73,7 @@ export class TusController {
         trustForwardedHeaders: this.config.trustForwardedHeaders,
       }),
       'Upload-Offset': unfinishedFinal ? undefined : upload.offset,
+      ...concatHeader(upload),
       ...expiryHeader(upload),
     });
   }
