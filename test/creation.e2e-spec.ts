@@ -353,6 +353,44 @@ describe.each(TARGETS)('creation on the $name', ({ backend, platform }) => {
     });
   });
 
+  // Checklist 35-36: Upload-Concat is a request and response header, echoed on the creation's 201
+  // as HEAD echoes it later (checklist 12).
+  describe('35-36: the 201 of a concatenation echoes Upload-Concat', () => {
+    it('35: a partial: Upload-Concat: partial', async () => {
+      const response = await post({ 'Upload-Length': 3, 'Upload-Concat': 'partial' });
+      expect(response.status).toBe(201);
+      expect(response.headers['upload-concat']).toBe('partial');
+    });
+
+    it('36: a final of completed partials: the header as sent, relative URLs kept', async () => {
+      const partials: string[] = [];
+      for (const bytes of ['ab', 'cd']) {
+        const partial = await createUpload(app.url, { 'Upload-Length': 2, 'Upload-Concat': 'partial' });
+        expect((await send('PATCH', partial, { headers: patchHeaders(0), body: bytes })).status).toBe(204);
+        partials.push(partial);
+      }
+      const concat = `final;${partials[0]} ${new URL(partials[1]!).pathname}`;
+      const response = await post({ 'Upload-Concat': concat });
+      expect(response.status).toBe(201);
+      expect(response.headers['upload-concat']).toBe(concat);
+      expect((await head(locationOf(response))).headers['upload-concat']).toBe(concat);
+    });
+
+    it('36: a final of a partial still uploading (concatenation-unfinished): the header as sent', async () => {
+      const partial = await createUpload(app.url, { 'Upload-Length': 2, 'Upload-Concat': 'partial' });
+      const concat = `final;${partial}`;
+      const response = await post({ 'Upload-Concat': concat });
+      expect(response.status).toBe(201);
+      expect(response.headers['upload-concat']).toBe(concat);
+    });
+
+    it('a plain upload: no Upload-Concat', async () => {
+      const response = await post({ 'Upload-Length': 3 });
+      expect(response.status).toBe(201);
+      expect(response.headers['upload-concat']).toBeUndefined();
+    });
+  });
+
   describe('ids that are not ours are 404 and change nothing in storage', () => {
     const paths = [
       '/files/..%2F..%2Fetc',

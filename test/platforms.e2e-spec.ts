@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { AddressInfo } from 'node:net';
+import { TusModule } from 'nestjs-tus';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { b64, createUpload, patchHeaders, send, sendInterruptedPatch, TUS } from './support/http.js';
-import { PLATFORMS, startTusApp, type RunningApp } from './support/tus-app.js';
+import { PLATFORMS, startTusApp, tempDir, type RunningApp } from './support/tus-app.js';
 import { runUpload } from './support/tus-client.js';
 
 const sha1 = (bytes: Buffer | string) => createHash('sha1').update(bytes).digest('base64');
@@ -57,6 +62,49 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
     expect(wrongType.status).toBe(415);
   });
 
+  // Fastify answers a content type it has no parser for with 415 itself, before any route handler:
+  // the module answers it instead, as on Express.
+  it.each(['application/octet-stream', 'image/png', 'multipart/form-data; boundary=x'])(
+    'answers a chunk of %s with the tus 415: plain-text reason, Tus-Resumable, nothing written',
+    async (type) => {
+      const url = await createUpload(app.url, { 'Upload-Length': 3 });
+      const response = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Content-Type': type }, body: 'abc' });
+      expect(response.status).toBe(415);
+      expect(response.headers['tus-resumable']).toBe('1.0.0');
+      expect(response.headers['content-type']).toMatch(/^text\/plain/);
+      expect(response.text).toBe('Content-Type must be application/offset+octet-stream\n');
+      expect(await offsetOf(url)).toBe('0');
+      const created = await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 3, 'Content-Type': type }, body: 'abc' });
+      expect(created.status).toBe(415);
+      expect(created.headers['tus-resumable']).toBe('1.0.0');
+      expect(created.text).toBe('Content-Type must be application/offset+octet-stream\n');
+    },
+  );
+
+  // Fastify parses a body for the route it matched, so the module answers the refusal. (Express
+  // parses JSON before any route: its 400 is Nest's, without the tus headers.)
+  if (platform === 'fastify') {
+    it('answers a body its own parser refuses (malformed JSON) with a plain-text 400 and Tus-Resumable', async () => {
+      const url = await createUpload(app.url, { 'Upload-Length': 3 });
+      const response = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Content-Type': 'application/json' }, body: '{oops' });
+      expect(response.status).toBe(400);
+      expect(response.headers['content-type']).toMatch(/^text\/plain/);
+      expect(response.headers['tus-resumable']).toBe('1.0.0');
+      expect(await offsetOf(url)).toBe('0');
+    });
+  }
+
+  it('serves the collection at <path>/ too: OPTIONS, POST (Location without a double slash), then PATCH', async () => {
+    const options = await send('OPTIONS', `${app.url}/`);
+    expect(options.status).toBe(204);
+    expect(options.headers['tus-version']).toBe('1.0.0');
+    const created = await send('POST', `${app.url}/`, { headers: { ...TUS, 'Upload-Length': 3 } });
+    expect(created.status).toBe(201);
+    expect(created.headers.location).toMatch(new RegExp(`^${app.url}/[A-Za-z0-9_-]+$`));
+    expect((await send('PATCH', created.headers.location!, { headers: patchHeaders(0), body: 'abc' })).status).toBe(204);
+    expect(await offsetOf(created.headers.location!)).toBe('3');
+  });
+
   it('discards a chunk whose checksum does not match (460)', async () => {
     const url = await createUpload(app.url, { 'Upload-Length': 3 });
     const bad = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Upload-Checksum': `sha1 ${sha1('xyz')}` }, body: 'abc' });
@@ -83,5 +131,33 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
     const url = await createUpload(app.url, { 'Upload-Length': 3 });
     expect((await send('DELETE', url, { headers: TUS })).status).toBe(204);
     expect((await send('HEAD', url, { headers: TUS })).status).toBe(404);
+  });
+});
+
+describe('the module on a Fastify whose router ignores trailing slashes', () => {
+  let app: INestApplication;
+  let url: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    const dir = await tempDir();
+    cleanup = dir.cleanup;
+    @Module({ imports: [TusModule.forRoot({ path: '/files', uploadDir: dir.path })] })
+    class SlashAgnosticModule {}
+    // The app's own choice: find-my-way then serves /files/ itself, and a second route would clash.
+    app = await NestFactory.create(SlashAgnosticModule, new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } }), { logger: ['error'] });
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/files`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await cleanup?.();
+  });
+
+  it('boots, and serves both spellings of the collection', async () => {
+    for (const collection of [url, `${url}/`]) {
+      expect((await send('OPTIONS', collection)).status).toBe(204);
+      expect((await send('POST', collection, { headers: { ...TUS, 'Upload-Length': 1 } })).status).toBe(201);
+    }
   });
 });

@@ -33,6 +33,10 @@ describe.each(TARGETS)('tus core protocol on the $name', ({ backend, platform })
       ['POST without a length (400)', () => send('POST', app.url, { headers: { ...TUS } }), 400],
       ['PATCH at the wrong offset (409)', async () => send('PATCH', await createUpload(app.url), { headers: patchHeaders(3), body: 'abc' }), 409],
       ['PATCH with another content type (415)', async () => send('PATCH', await createUpload(app.url), { headers: { ...patchHeaders(0), 'Content-Type': 'text/plain' }, body: 'abc' }), 415],
+      // Fastify has no parser for these and used to answer 415 itself, without Tus-Resumable.
+      ['PATCH of application/octet-stream (415)', async () => send('PATCH', await createUpload(app.url), { headers: { ...patchHeaders(0), 'Content-Type': 'application/octet-stream' }, body: 'abc' }), 415],
+      ['POST with an image/png body (415)', () => send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 3, 'Content-Type': 'image/png' }, body: 'abc' }), 415],
+      ['POST creation at <path>/', () => send('POST', `${app.url}/`, { headers: { ...TUS, 'Upload-Length': 5 } }), 201],
       ['POST above the maximum (413)', () => send('POST', app.url, { headers: { ...TUS, 'Upload-Length': MAX_SIZE + 1 } }), 413],
       ['POST without Tus-Resumable (412)', () => send('POST', app.url, { headers: { 'Upload-Length': 5 } }), 412],
     ];
@@ -295,6 +299,13 @@ describe.each(TARGETS)('tus core protocol on the $name', ({ backend, platform })
       expect(response.headers['tus-extension']).toBeDefined();
       expect(response.headers['tus-max-size']).toBe(String(MAX_SIZE));
       expect(String(response.headers['tus-checksum-algorithm']).split(',')).toContain('sha1');
+    });
+
+    it.each(optionsCases)('7: OPTIONS on the collection URL ending in / %s answers the capabilities', async (_name, headers) => {
+      const response = await options(`${app.url}/`, headers);
+      expect([200, 204]).toContain(response.status);
+      expect(response.headers['tus-version']).toBe('1.0.0');
+      expect(response.headers['tus-max-size']).toBe(String(MAX_SIZE));
     });
 
     it.each(optionsCases)('7: OPTIONS on an upload URL %s answers the capabilities', async (_name, headers) => {

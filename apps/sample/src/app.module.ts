@@ -21,6 +21,7 @@ const config = readSampleConfig();
         ...(await sampleStorage(config)),
         maxSize: config.maxSize,
         expirationSeconds: config.expirationSeconds,
+        cors: config.corsOrigins === undefined ? undefined : { origin: config.corsOrigins },
       }),
     }),
   ],

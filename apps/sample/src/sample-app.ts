@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { AppModule } from './app.module.js';
 import type { SampleConfig } from './sample.config.js';
 import { pageDirectory, tusClientDirectory } from './static-assets.js';
@@ -20,7 +21,15 @@ export async function createSampleApp(config: SampleConfig): Promise<INestApplic
     return app;
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule);
-  app.useStaticAssets(pageDirectory());
+  // express.static runs before any route: left to it, `/files/..` names the page's folder and
+  // answered its 301 redirect. Nothing under the tus path is a static file.
+  const page = express.static(pageDirectory());
+  const tusPath = `/${config.tusPath.replace(/^\/+|\/+$/g, '')}`.toLowerCase();
+  app.use((request: Request, response: Response, next: NextFunction) => {
+    const path = request.path.toLowerCase();
+    if (path === tusPath || path.startsWith(`${tusPath}/`)) return next();
+    return page(request, response, next);
+  });
   app.useStaticAssets(tusClientDirectory(), { prefix: '/vendor/tus-js-client/' });
   return app;
 }

@@ -11,6 +11,11 @@ export interface SampleConfig {
   s3: SampleS3Config;
   /** `HTTP_ADAPTER=fastify` runs the sample on Nest's Fastify adapter instead of Express. */
   httpAdapter: 'express' | 'fastify';
+  /**
+   * `TUS_CORS_ORIGINS=https://a.example,https://b.example`: origins whose pages may upload (the
+   * module's `cors` option); unset, no CORS headers are sent.
+   */
+  corsOrigins: string[] | undefined;
 }
 
 /** Where the S3 backend stores, when `TUS_STORAGE=s3`: any S3-compatible server. */
@@ -34,6 +39,7 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     expirationSeconds: env.TUS_EXPIRATION_SECONDS === 'null' ? null : integer(env, 'TUS_EXPIRATION_SECONDS'),
     storage: storageKind(env.TUS_STORAGE),
     httpAdapter: httpAdapterKind(env.HTTP_ADAPTER),
+    corsOrigins: origins(env.TUS_CORS_ORIGINS),
     s3: {
       endpoint: env.S3_ENDPOINT || undefined,
       bucket: env.S3_BUCKET || 'tus-uploads',
@@ -57,6 +63,11 @@ function httpAdapterKind(value: string | undefined): 'express' | 'fastify' {
   if (value === undefined || value === '' || value === 'express') return 'express';
   if (value === 'fastify') return 'fastify';
   throw new Error(`HTTP_ADAPTER must be "express" or "fastify", got "${value}"`);
+}
+
+function origins(value: string | undefined): string[] | undefined {
+  const list = (value ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+  return list.length > 0 ? list : undefined;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -29,7 +29,8 @@ import { TusExceptionFilter } from './http/tus-exception.filter.js';
 import { TusResponder } from './http/tus-responder.js';
 import { TusResumableGuard } from './http/tus-resumable.guard.js';
 import { TusRouteGuards } from './http/tus-route.guards.js';
-import { expiryHeader, uploadStateHeaders } from './http/upload-headers.js';
+import { FastifyTusRoute } from './http/fastify-routes.js';
+import { concatHeader, expiryHeader, uploadStateHeaders } from './http/upload-headers.js';
 import { uploadLocation } from './http/upload-location.js';
 
 type AdapterRequest = IncomingMessage | { raw: IncomingMessage };
@@ -50,6 +51,7 @@ export class TusController {
 
   /** Server capabilities (checklist 7), and CORS preflights; open to any caller. */
   @Options(['', ':id'])
+  @FastifyTusRoute()
   options(@Req() request: AdapterRequest, @Res() response: unknown): void {
     const { extensions, advertisedMaxSize } = this.config;
     this.responder.send(rawRequest(request), response, 204, {
@@ -60,8 +62,9 @@ export class TusController {
     });
   }
 
-  /** Creation (and creation-with-upload, concatenation): 201 with `Location`. */
+  /** Creation (and creation-with-upload, concatenation): 201 with `Location`, and `Upload-Concat` echoed. */
   @Post()
+  @FastifyTusRoute()
   @UseInterceptors(ChecksumInterceptor)
   async create(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
@@ -73,12 +76,14 @@ export class TusController {
         trustForwardedHeaders: this.config.trustForwardedHeaders,
       }),
       'Upload-Offset': unfinishedFinal ? undefined : upload.offset,
+      ...concatHeader(upload),
       ...expiryHeader(upload),
     });
   }
 
   /** Checklist 4: `X-HTTP-Method-Override` on a POST to an upload, for clients that cannot send PATCH or DELETE. */
   @Post(':id')
+  @FastifyTusRoute()
   @UseInterceptors(ChecksumInterceptor)
   async override(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
@@ -96,6 +101,7 @@ export class TusController {
 
   /** The upload's state (checklist 8-13). */
   @Head(':id')
+  @FastifyTusRoute()
   async head(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
     const upload = await this.uploads.head(id, raw);
@@ -104,6 +110,7 @@ export class TusController {
 
   /** Appends a chunk (checklist 14-21): 204 with the new `Upload-Offset`. */
   @Patch(':id')
+  @FastifyTusRoute()
   @UseInterceptors(ChecksumInterceptor)
   async patch(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     return this.append(id, rawRequest(request), response);
@@ -116,6 +123,7 @@ export class TusController {
 
   /** Termination (checklist 34). */
   @Delete(':id')
+  @FastifyTusRoute()
   async terminate(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
     await this.uploads.terminate(id, raw);
@@ -124,6 +132,7 @@ export class TusController {
 
   /** Download of a completed upload, with `Range` and conditional requests. */
   @Get(':id')
+  @FastifyTusRoute()
   async download(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
     const upload = await this.uploads.download(id, raw);

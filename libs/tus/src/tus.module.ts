@@ -1,4 +1,4 @@
-import { Module, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Module, type NestModule, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { ConfigurableTusModule, TUS_MODULE_OPTIONS, TUS_PATH } from './tus.module-definition.js';
@@ -15,6 +15,8 @@ import { TusCleanupService } from './tus-cleanup.service.js';
 import { TusShutdown } from './tus-shutdown.service.js';
 import { ActiveWrites } from './active-writes.js';
 import { registerFastifyChunkParser } from './http/fastify-body.js';
+import { frameworkException, shapeFastifyTusRoutes } from './http/fastify-routes.js';
+import { TusExceptionFilter } from './http/tus-exception.filter.js';
 import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
 
 /**
@@ -39,6 +41,7 @@ import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
     { provide: TusClock, useClass: SystemClock },
     TusEventsEmitter,
     TusResponder,
+    TusExceptionFilter,
     UploadAccess,
     TusConcatenationService,
     TusUploadService,
@@ -50,9 +53,24 @@ import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
   ],
   exports: [TusStorageService, TusStorageBackend],
 })
-export class TusModule extends ConfigurableTusModule implements OnModuleInit, OnApplicationBootstrap {
-  constructor(private readonly adapterHost: HttpAdapterHost) {
+export class TusModule extends ConfigurableTusModule implements NestModule, OnModuleInit, OnApplicationBootstrap {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    @Inject(TUS_PATH) private readonly path: string,
+    private readonly exceptionFilter: TusExceptionFilter,
+  ) {
     super();
+  }
+
+  /**
+   * Not for middleware: the one module hook that runs once the HTTP adapter is known (also for an
+   * app made from a compiled testing module) and before Nest registers the routes, which is when
+   * Fastify's route hooks must be in place. See {@link shapeFastifyTusRoutes}.
+   */
+  configure(): void {
+    shapeFastifyTusRoutes(this.adapterHost?.httpAdapter, this.path, (error, request, reply) =>
+      this.exceptionFilter.answer(frameworkException(error), request, reply),
+    );
   }
 
   onModuleInit(): void {

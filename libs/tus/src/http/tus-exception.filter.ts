@@ -1,4 +1,5 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
 import { TUS_VERSION } from '../tus.constants.js';
 import { TusError } from '../tus.errors.js';
 import { RequestSupersededError, ShutdownInterruptionError } from '../active-writes.js';
@@ -12,6 +13,7 @@ import { TusResponder, type TusHeaders } from './tus-responder.js';
  * without internals. The reason is one line of plain text.
  */
 @Catch()
+@Injectable()
 export class TusExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('TusModule');
 
@@ -19,8 +21,12 @@ export class TusExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const response = http.getResponse<{ headersSent?: boolean; sent?: boolean }>();
-    const request = rawRequest(http.getRequest());
+    this.answer(exception, rawRequest(http.getRequest()), http.getResponse());
+  }
+
+  /** The answer to `exception`; also for errors Fastify raises before a tus route's handler runs. */
+  answer(exception: unknown, request: IncomingMessage, reply: unknown): void {
+    const response = reply as { headersSent?: boolean; sent?: boolean };
     // The client went away: there is no one to answer. (The socket tells, not the request: a
     // request whose body was read to the end is destroyed too, and still awaits its answer.)
     if (request.socket?.destroyed === true) return;

@@ -10,9 +10,18 @@ export function uploadStateHeaders(upload: UploadInfo): TusHeaders {
     'Upload-Length': upload.length ?? undefined,
     'Upload-Defer-Length': upload.length === null ? 1 : undefined,
     'Upload-Metadata': upload.metadataHeader ?? undefined,
-    'Upload-Concat': upload.concat === null ? undefined : upload.concat.type === 'partial' ? 'partial' : upload.concat.header,
+    ...concatHeader(upload),
     ...expiryHeader(upload),
   };
+}
+
+/**
+ * `Upload-Concat` of a partial or final upload, as the client sent it: a request and response
+ * header (concatenation extension), echoed on the 201 of its creation and on every HEAD (checklist 12).
+ */
+export function concatHeader(upload: UploadInfo): TusHeaders {
+  if (upload.concat === null) return {};
+  return { 'Upload-Concat': upload.concat.type === 'partial' ? 'partial' : upload.concat.header };
 }
 
 /** `Upload-Expires` while the upload can still expire (checklist 29). */

@@ -39,13 +39,13 @@ describe('parseUploadChecksum (properties)', () => {
     );
   });
 
-  it('reads any header value as a known algorithm with a digest of its size in padded base64, or refuses it with a 400', () => {
+  it('reads any header value as a known algorithm with a digest in padded base64, or refuses it with a 400', () => {
     fc.assert(
       fc.property(fc.oneof(headerText, mutatedHeader), (header) => {
         const parsed = parseOrRefuse(header);
         if (parsed === 'refused') return;
         expect(CHECKSUM_ALGORITHMS).toContain(parsed.algorithm);
-        expect(parsed.digest.length).toBe(DIGEST_BYTES[parsed.algorithm]);
+        expect(parsed.digest.length).toBeGreaterThan(0);
         // Separated by HTTP whitespace only, the digest in its one padded length.
         const match = /^[ \t]*(\S+)[ \t]+(\S+)[ \t]*$/.exec(header);
         expect(match).not.toBeNull();
@@ -66,11 +66,15 @@ describe('parseUploadChecksum (properties)', () => {
     );
   });
 
-  it("refuses a digest of another algorithm's size", () => {
+  // A digest of another size is a checksum that does not match (460 when compared), not a header
+  // that does not parse (400).
+  it("reads a digest of another size than its algorithm's, bytes intact", () => {
     fc.assert(
-      fc.property(algorithm, fc.uint8Array({ maxLength: 80 }), (name, bytes) => {
+      fc.property(algorithm, fc.uint8Array({ minLength: 1, maxLength: 80 }), (name, bytes) => {
         fc.pre(bytes.length !== DIGEST_BYTES[name]);
-        expect(() => parseUploadChecksum(`${name} ${Buffer.from(bytes).toString('base64')}`)).toThrow(InvalidRequestError);
+        const parsed = parseUploadChecksum(`${name} ${Buffer.from(bytes).toString('base64')}`);
+        expect(parsed.algorithm).toBe(name);
+        expect(parsed.digest.equals(Buffer.from(bytes))).toBe(true);
       }),
       { numRuns: RUNS },
     );
