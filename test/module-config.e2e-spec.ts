@@ -157,6 +157,24 @@ describe('TusModule option validation at start-up', () => {
     await expect(failure).rejects.toThrow(message);
   });
 
+  it('fails on a misspelled option in a forRootAsync factory, naming the option meant', async () => {
+    const dir = await uploadDir();
+    @Module({
+      imports: [
+        // A factory's result is not checked for excess properties by tsc: only the boot can tell.
+        TusModule.forRootAsync({ useFactory: () => ({ uploadDir: dir, expirationSecond: 60, maxsize: 5 }) as TusModuleOptions }),
+      ],
+    })
+    class AppModule {}
+    const failure = NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    await expect(failure).rejects.toThrow(TusOptionsError);
+    await expect(failure).rejects.toThrow(
+      'Invalid TusModule options:\n' +
+        ' - unknown option expirationSecond: did you mean expirationSeconds?\n' +
+        ' - unknown option maxsize: did you mean maxSize?',
+    );
+  });
+
   it('refuses a path that cannot be a route when the module is defined', () => {
     expect(() => TusModule.forRoot({ path: '/files/:id?' })).toThrow(/must be a URL path/);
   });
