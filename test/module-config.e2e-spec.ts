@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Controller, Get, Injectable, Module, Param } from '@nestjs/common';
+import { Controller, Get, Injectable, type LoggerService, Module, Param } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { EventEmitterModule } from '@nestjs/event-emitter';
 import { FileStorageBackend, TusModule, type TusModuleOptions, TusOptionsError, TusStorageService } from 'nestjs-tus';
 import { send, TUS } from './support/http.js';
 import { PLATFORMS, type Platform, startApp, tempDir, type RunningApp } from './support/tus-app.js';
@@ -157,7 +158,57 @@ describe('TusModule option validation at start-up', () => {
     await expect(failure).rejects.toThrow(message);
   });
 
+  it('fails on a misspelled option in a forRootAsync factory, naming the option meant', async () => {
+    const dir = await uploadDir();
+    @Module({
+      imports: [
+        // A factory's result is not checked for excess properties by tsc: only the boot can tell.
+        TusModule.forRootAsync({ useFactory: () => ({ uploadDir: dir, expirationSecond: 60, maxsize: 5 }) as TusModuleOptions }),
+      ],
+    })
+    class AppModule {}
+    const failure = NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    await expect(failure).rejects.toThrow(TusOptionsError);
+    await expect(failure).rejects.toThrow(
+      'Invalid TusModule options:\n' +
+        ' - unknown option expirationSecond: did you mean expirationSeconds?\n' +
+        ' - unknown option maxsize: did you mean maxSize?',
+    );
+  });
+
   it('refuses a path that cannot be a route when the module is defined', () => {
     expect(() => TusModule.forRoot({ path: '/files/:id?' })).toThrow(/must be a URL path/);
+  });
+});
+
+describe('TusModule without EventEmitterModule', () => {
+  /** A logger that keeps every warning with its context. */
+  class RecordingLogger implements LoggerService {
+    readonly warnings: Array<{ message: unknown; context: unknown }> = [];
+    log(): void {}
+    error(): void {}
+    warn(message: unknown, context?: unknown): void {
+      this.warnings.push({ message, context });
+    }
+  }
+
+  async function warningsOfBoot(imports: unknown[]) {
+    @Module({ imports: imports as [] })
+    class AppModule {}
+    const logger = new RecordingLogger();
+    const app = await NestFactory.create(AppModule, { logger });
+    await app.init();
+    await app.close();
+    return logger.warnings;
+  }
+
+  it('boots, and warns once at start-up that no event will be emitted', async () => {
+    const warnings = await warningsOfBoot([TusModule.forRoot({ uploadDir: await uploadDir() })]);
+    expect(warnings).toEqual([{ message: expect.stringMatching(/^EventEmitterModule is not imported: no tus lifecycle event/), context: 'TusModule' }]);
+    expect(warnings[0]!.message).toMatch(/EventEmitterModule\.forRoot\(\)/);
+  });
+
+  it('does not warn when the app imports it', async () => {
+    expect(await warningsOfBoot([EventEmitterModule.forRoot(), TusModule.forRoot({ uploadDir: await uploadDir() })])).toEqual([]);
   });
 });

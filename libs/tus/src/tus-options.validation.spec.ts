@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { normalizeTusPath, validateTusOptions } from './tus-options.validation.js';
+import type { TusModuleOptions } from './tus-options.interface.js';
+import { closestName, normalizeTusPath, validateTusOptions } from './tus-options.validation.js';
 
 describe('validateTusOptions', () => {
   it('accepts the defaults and a full valid set', () => {
@@ -29,6 +30,50 @@ describe('validateTusOptions', () => {
     expect(validateTusOptions({ idleMinBytes: -1 })).toEqual(['idleMinBytes must be a non-negative integer']);
     expect(validateTusOptions({ idleMinBytes: 0.5 })).toEqual(['idleMinBytes must be a non-negative integer']);
   });
+});
+
+describe('unknown option names', () => {
+  const validate = (options: Record<string, unknown>) => validateTusOptions(options as TusModuleOptions);
+
+  it('names a misspelled key and the option it was probably meant to be', () => {
+    expect(validate({ expirationSecond: 60, maxsize: 5 })).toEqual([
+      'unknown option expirationSecond: did you mean expirationSeconds?',
+      'unknown option maxsize: did you mean maxSize?',
+    ]);
+    expect(validate({ idleTimeoutSecs: 5 })).toEqual(['unknown option idleTimeoutSecs: did you mean idleTimeoutSeconds?']);
+  });
+
+  it('lists the options when no name is near', () => {
+    const [problem] = validate({ colour: 'blue' });
+    expect(problem).toMatch(/^unknown option colour \(options: uploadDir, maxSize, .*idleMinBytes\)$/);
+  });
+
+  it('reports a key even when its value is undefined', () => {
+    expect(validate({ uploaddir: undefined })).toEqual(['unknown option uploaddir: did you mean uploadDir?']);
+  });
+
+  it('says where an extra returned by a factory belongs', () => {
+    expect(validate({ path: '/files' })).toEqual([
+      'path is a module extra, not an option: pass it to forRootAsync({ path, useFactory }) itself, not in the options the factory returns',
+    ]);
+  });
+
+  it('is reported alongside the other problems', () => {
+    expect(validate({ maxSize: -1, expirationSecond: 60 })).toHaveLength(2);
+  });
+});
+
+describe('closestName', () => {
+  const known = ['maxSize', 'maxMetadataBytes', 'download', 'downloadUnfinished'];
+  it.each([
+    ['maxsize', 'maxSize'],
+    ['MAXSIZE', 'maxSize'],
+    ['maxSizes', 'maxSize'],
+    ['downlaod', 'download'],
+    ['downloadUnfinshed', 'downloadUnfinished'],
+  ])('%p -> %p', (name, expected) => expect(closestName(name, known)).toBe(expected));
+
+  it.each([['size'], ['colour'], ['x']])('%p matches nothing', (name) => expect(closestName(name, known)).toBeUndefined());
 });
 
 describe('maxMetadataBytes', () => {

@@ -1,12 +1,41 @@
 import { TUS_EXTENSIONS } from './tus.constants.js';
-import type { TusModuleOptions } from './tus-options.interface.js';
+import type { TusModuleExtras, TusModuleOptions } from './tus-options.interface.js';
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 const isNonNegativeInteger = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
 
+/**
+ * Every option name, so a misspelled key (a `forRootAsync` factory's result, which tsc does not
+ * check for excess properties) fails the boot instead of being ignored. A `Record` over the
+ * interface's keys: adding an option without listing it here does not compile.
+ */
+const OPTION_NAMES = Object.keys({
+  uploadDir: true,
+  maxSize: true,
+  expirationSeconds: true,
+  extensions: true,
+  storage: true,
+  metadataOverride: true,
+  maxMetadataBytes: true,
+  relativeLocation: true,
+  trustForwardedHeaders: true,
+  generateId: true,
+  postReceiveIntervalMs: true,
+  authorize: true,
+  download: true,
+  downloadUnfinished: true,
+  cleanupIntervalSeconds: true,
+  cors: true,
+  idleTimeoutSeconds: true,
+  idleMinBytes: true,
+} satisfies Record<keyof TusModuleOptions, true>);
+
+/** The extras: they shape the routes, so they are read before any factory runs, never from its result. */
+const EXTRA_NAMES = Object.keys({ path: true, isGlobal: true, guards: true } satisfies Record<keyof TusModuleExtras, true>);
+
 /** Lists what is wrong with the options (empty when they are valid), so start-up fails with all of it at once. */
 export function validateTusOptions(options: TusModuleOptions): string[] {
-  const problems: string[] = [];
+  const problems: string[] = unknownOptionNames(options);
   const { uploadDir, maxSize, expirationSeconds, extensions, storage, postReceiveIntervalMs } = options;
   if (uploadDir !== undefined && (typeof uploadDir !== 'string' || uploadDir === '')) {
     problems.push('uploadDir must be a non-empty string');
@@ -47,6 +76,45 @@ export function validateTusOptions(options: TusModuleOptions): string[] {
   }
   if (options.cors !== undefined) problems.push(...validateCors(options.cors));
   return problems;
+}
+
+function unknownOptionNames(options: TusModuleOptions): string[] {
+  return Object.keys(options)
+    .filter((name) => !OPTION_NAMES.includes(name))
+    .map((name) => {
+      if (EXTRA_NAMES.includes(name)) {
+        return `${name} is a module extra, not an option: pass it to forRootAsync({ ${name}, useFactory }) itself, not in the options the factory returns`;
+      }
+      const closest = closestName(name, OPTION_NAMES);
+      return closest === undefined
+        ? `unknown option ${name} (options: ${OPTION_NAMES.join(', ')})`
+        : `unknown option ${name}: did you mean ${closest}?`;
+    });
+}
+
+/** The known name nearest to `name` (case-insensitive edit distance), if near enough to be a typo of it. */
+export function closestName(name: string, known: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (best === undefined || distance < best.distance) best = { name: candidate, distance };
+  }
+  // A third of the name's letters (at least 2) may differ: `maxsize`, `expirationSecond`,
+  // `idleTimeoutSecs` are found; an unrelated word is not matched to whatever happens to be nearest.
+  return best !== undefined && best.distance <= Math.max(2, Math.floor(name.length / 3)) ? best.name : undefined;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 function validateCors(cors: TusModuleOptions['cors']): string[] {

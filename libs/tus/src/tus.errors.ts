@@ -1,15 +1,28 @@
+import { HttpException, type HttpExceptionOptions } from '@nestjs/common';
+
 /**
- * The one catalogue of protocol errors. Handlers and backends throw these; `TusExceptionFilter`
- * turns each into the spec's status code with its one-line reason and the tus headers.
+ * Nest's `HttpException`, typed without its private `status` so that the catalogue keeps the public
+ * `status` it has always had (backends and apps read it) while being an `HttpException` at run time.
  */
-export class TusError extends Error {
-  constructor(
-    /** HTTP status the spec prescribes for this error. */
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
+const HttpExceptionWithStatus = HttpException as unknown as new (
+  response: string,
+  status: number,
+  options?: HttpExceptionOptions,
+) => { [K in keyof HttpException]: HttpException[K] };
+
+/**
+ * The one catalogue of protocol errors. Handlers and backends throw these; on the tus routes
+ * `TusExceptionFilter` turns each into the spec's status code with its one-line reason and the tus
+ * headers. Each is an `HttpException` with that status and reason (`getStatus()`, `message`), so
+ * wherever else Nest meets one (an app's own controller calling `TusStorageService`, a guard, a
+ * filter of the app's) it answers that status too, not a 500.
+ */
+export class TusError extends HttpExceptionWithStatus {
+  /** HTTP status the spec prescribes for this error (set by `HttpException`; `getStatus()` returns it too). */
+  declare readonly status: number;
+
+  constructor(status: number, message: string, options?: { cause?: unknown }) {
+    super(message, status, options);
   }
 }
 
@@ -119,8 +132,7 @@ export class InsufficientStorageError extends TusError {
  */
 export class StorageUnavailableError extends TusError {
   constructor(reason: string, options?: { cause?: unknown }) {
-    super(503, `Storage unavailable (${reason}), retry later`);
-    if (options?.cause !== undefined) this.cause = options.cause;
+    super(503, `Storage unavailable (${reason}), retry later`, options);
   }
 }
 

@@ -1,4 +1,4 @@
-import { Injectable, Optional } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { IncomingMessage } from 'node:http';
 import type { UploadInfo } from '../upload-info.js';
@@ -9,13 +9,22 @@ type PostEventName = Exclude<(typeof TusEvent)[keyof typeof TusEvent], PreEventN
 
 /**
  * Emits the lifecycle events. The emitter is optional: an app that did not import
- * `EventEmitterModule.forRoot()` gets no events, and pays nothing for them.
+ * `EventEmitterModule.forRoot()` gets no events, and pays nothing for them; it is told so once,
+ * at start-up, since its `@OnEvent` listeners would otherwise wait in silence.
  */
 @Injectable()
-export class TusEventsEmitter {
+export class TusEventsEmitter implements OnModuleInit {
   private readonly lastReceive = new Map<string, number>();
 
   constructor(@Optional() private readonly emitter?: EventEmitter2) {}
+
+  onModuleInit(): void {
+    if (this.emitter !== undefined) return;
+    new Logger('TusModule').warn(
+      'EventEmitterModule is not imported: no tus lifecycle event (tus.post-finish, ...) will be emitted and no @OnEvent listener called. ' +
+        'Import EventEmitterModule.forRoot() from @nestjs/event-emitter in your app module to receive them.',
+    );
+  }
 
   /** Awaits every listener; a listener's throw propagates, which vetoes the step. */
   async emitPre(name: PreEventName, upload: UploadInfo, request: IncomingMessage | null): Promise<void> {

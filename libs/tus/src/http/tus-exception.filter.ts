@@ -42,7 +42,7 @@ export class TusExceptionFilter implements ExceptionFilter {
 }
 
 function describe(exception: unknown): { status: number; message: string } {
-  if (exception instanceof TusError) return { status: exception.status, message: exception.message };
+  if (exception instanceof TusError) return { status: exception.getStatus(), message: exception.message };
   if (exception instanceof HttpException) {
     const body = exception.getResponse();
     const message = typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
