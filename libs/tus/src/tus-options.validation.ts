@@ -28,6 +28,7 @@ const OPTION_NAMES = Object.keys({
   cors: true,
   idleTimeoutSeconds: true,
   idleMinBytes: true,
+  shutdownTimeoutSeconds: true,
 } satisfies Record<keyof TusModuleOptions, true>);
 
 /** The extras: they shape the routes, so they are read before any factory runs, never from its result. */
