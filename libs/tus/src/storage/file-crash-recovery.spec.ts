@@ -97,6 +97,14 @@ describe('file backend: a writer that died mid-chunk', () => {
     expect(await dataSize(id)).toBe(300);
   });
 
+  it('a final whose assembly was cut short keeps no offset of its own: its assembly writes it anew', async () => {
+    const id = `final${Math.random().toString(36).slice(2)}`;
+    await backend.create({ id, length: 500, metadata: {}, metadataHeader: null, createdAt: new Date(), expiresAt: null, concat: { type: 'final', parts: ['a', 'b'], header: 'final;/files/a /files/b' } });
+    await appendFile(join(dir, id), Buffer.alloc(120, 3));
+    await leaveLock(id, { pid: await deadPid(), host: PROCESS_HOST });
+    expect((await backend.get(id)).offset).toBe(0);
+  });
+
   it('a lock taken over by a writer repairs before the writer reads the state', async () => {
     const id = await upload(1000, 100);
     await appendFile(join(dir, id), Buffer.alloc(50, 2));

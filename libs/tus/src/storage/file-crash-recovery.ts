@@ -46,7 +46,9 @@ export async function repairCrashedWrite(access: CrashRepairAccess, id: string):
     (stats) => stats.size,
     () => null,
   );
-  if (upload.completedAt !== null || size === null) {
+  // A final's bytes are a copy of its partials that its assembly writes anew: a copy cut short by
+  // the crash is no progress of the final's.
+  if (upload.completedAt !== null || size === null || upload.concat?.type === 'final') {
     await unlink(unverified).catch(() => undefined);
     return;
   }
