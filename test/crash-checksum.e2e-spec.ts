@@ -1,68 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eventually, createUpload, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from './support/http.js';
 import { startHeldPatch } from './support/held-patch.js';
-import { bytesReachedS3 } from './support/s3-inspection.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from './support/s3-server.js';
+import { bucketStore, folderStore } from './support/stores.js';
 import { startSample } from './support/sample-process.js';
 import { PLATFORMS } from './support/tus-app.js';
 
 const MiB = 1024 * 1024;
 
-/** A store two sample lives share, read behind their backs. */
-interface Store {
-  name: 'file' | 's3';
-  setUp(): Promise<void>;
-  env(): Record<string, string>;
-  /** Bytes of the upload that reached storage, recorded or not (file: the data file; S3: parts S3 holds + `.pending`). */
-  reached(id: string): Promise<number>;
-  tearDown(): Promise<void>;
-}
-
-function folder(): Store {
-  let dir = '';
-  return {
-    name: 'file',
-    setUp: async () => {
-      dir = await mkdtemp(join(tmpdir(), 'nestjs-tus-crash-sum-'));
-    },
-    env: () => ({ UPLOAD_DIR: dir }),
-    reached: async (id) => (await stat(join(dir, id))).size,
-    tearDown: async () => {
-      expect((await readdir(dir)).filter((name) => name.endsWith('.unverified'))).toEqual([]);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-function bucket(): Store {
-  let client: S3Client;
-  let made: { bucket: string; dispose(): Promise<void> };
-  return {
-    name: 's3',
-    setUp: async () => {
-      client = createTestS3Client(s3ServerFromEnv());
-      made = await createTestBucket(client, 'crash-sum');
-    },
-    env: () => sampleS3Env(s3ServerFromEnv(), made.bucket),
-    reached: (id) => bytesReachedS3(client, made.bucket, id),
-    tearDown: async () => {
-      await made?.dispose();
-      client?.destroy();
-    },
-  };
-}
-
 /**
  * A chunk that carries `Upload-Checksum` can only be trusted whole: a server killed while it
  * arrives must not keep any of it, whatever reached storage.
  */
-describe.each([folder(), bucket()])('SIGKILL during a checksummed PATCH on the $name backend', (store) => {
+describe.each([folderStore(), bucketStore()])('SIGKILL during a checksummed PATCH on the $name backend', (store) => {
   it.each(PLATFORMS)('%s: the chunk is discarded, the offset is the one before it, and the upload resumes byte-exact', async (platform) => {
     await store.setUp();
     const source = randomBytes(40 * MiB + 12345);
@@ -94,6 +45,8 @@ describe.each([folder(), bucket()])('SIGKILL during a checksummed PATCH on the $
       expect(resumed.status).toBe(204);
       const stored = await storedBytes(direct);
       expect(createHash('sha256').update(stored).digest('hex')).toBe(createHash('sha256').update(source).digest('hex'));
+      // Nothing of the killed chunk is left behind (file: its marker; S3: its parts).
+      expect(await store.extras(id)).toEqual([]);
     } finally {
       await sample.stop();
       await store.tearDown();

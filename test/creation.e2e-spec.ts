@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { request as httpRequest } from 'node:http';
 import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
-import { b64, createUpload, head, offsetOf, patchHeaders, send, slowBody, TUS, uploadIdOf, type TestResponse } from './support/http.js';
+import { b64, createUpload, head, offsetOf, patchHeaders, send, sendRawPath, slowBody, TUS, uploadIdOf, type TestResponse } from './support/http.js';
 import { TARGETS } from './support/targets.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from './support/stored.js';
 import { startTusApp, PLATFORMS } from './support/tus-app.js';
@@ -23,22 +22,6 @@ type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 const ID = '[A-Za-z0-9_-]+';
 const OCTETS = 'application/offset+octet-stream';
 
-/** A request with its path sent exactly as written (no URL normalisation of `%2e%2e`). */
-function sendRawPath(method: string, origin: string, path: string, headers: Record<string, string | number> = {}): Promise<TestResponse> {
-  const { hostname, port } = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, path, method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: body.toString('utf8'), body });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Checklist 22-28: creating uploads, metadata, Location, creation-defer-length, creation-with-upload; and upload ids. */
 describe.each(TARGETS)('creation on the $name', ({ backend, platform }) => {

@@ -1,16 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
 import { eventually, offsetOf, storedBytes, uploadIdOf } from './support/http.js';
 import { startRelay, type Relay } from './support/relay.js';
-import { inspectS3Upload } from './support/s3-inspection.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from './support/s3-server.js';
+import { bucketStore, folderStore } from './support/stores.js';
 import { startSample, type SampleProcess } from './support/sample-process.js';
 import { PLATFORMS } from './support/tus-app.js';
 
@@ -18,46 +13,6 @@ const MiB = 1024 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 /** The sample's `shutdownTimeoutSeconds` (the module's default). */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
-
-interface Store {
-  name: 'file' | 's3';
-  setUp(): Promise<void>;
-  env(): Record<string, string>;
-  /** Bytes of the upload on storage that its record counts (file: the data file; S3: parts + `.pending`). */
-  stored(id: string): Promise<number>;
-  tearDown(): Promise<void>;
-}
-
-function folder(): Store {
-  let dir = '';
-  return {
-    name: 'file',
-    setUp: async () => {
-      dir = await mkdtemp(join(tmpdir(), 'nestjs-tus-shutdown-'));
-    },
-    env: () => ({ UPLOAD_DIR: dir }),
-    stored: async (id) => (await stat(join(dir, id))).size,
-    tearDown: () => rm(dir, { recursive: true, force: true }),
-  };
-}
-
-function bucket(): Store {
-  let client: S3Client;
-  let made: { bucket: string; dispose(): Promise<void> };
-  return {
-    name: 's3',
-    setUp: async () => {
-      client = createTestS3Client(s3ServerFromEnv());
-      made = await createTestBucket(client, 'shutdown');
-    },
-    env: () => sampleS3Env(s3ServerFromEnv(), made.bucket),
-    stored: async (id) => (await inspectS3Upload(client, made.bucket, id)).durable,
-    tearDown: async () => {
-      await made?.dispose();
-      client?.destroy();
-    },
-  };
-}
 
 /** tus-js-client with its defaults (one PATCH for the rest of the file), no retries: the test resumes by hand. */
 function upload(relay: Relay, source: Buffer, uploadUrl: string | null, seen: { url: string | null }): Promise<unknown> {
@@ -90,7 +45,7 @@ async function terminate(sample: SampleProcess): Promise<number> {
  * the middle of a single-PATCH upload: the process exits within the shutdown timeout, the next one
  * answers every byte the server had received, and the upload resumes to a matching sha256.
  */
-describe.each([folder(), bucket()])('SIGTERM mid-upload on the $name backend', (store) => {
+describe.each([folderStore(), bucketStore()])('SIGTERM mid-upload on the $name backend', (store) => {
   it.each(PLATFORMS)('%s: a client waiting mid-body loses nothing, and a client sending loses only what was in flight', async (platform) => {
     await store.setUp();
     const relay = await startRelay();

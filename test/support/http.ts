@@ -132,3 +132,20 @@ export async function storedBytes(uploadUrl: string): Promise<Buffer> {
   }
   return response.body;
 }
+
+/** A request with its path sent exactly as written (no URL normalisation of `%2e%2e`). */
+export function sendRawPath(method: string, origin: string, path: string, headers: Record<string, string | number> = {}): Promise<TestResponse> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path, method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: body.toString('utf8'), body });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
