@@ -45,7 +45,7 @@ describe('unknown option names', () => {
 
   it('lists the options when no name is near', () => {
     const [problem] = validate({ colour: 'blue' });
-    expect(problem).toMatch(/^unknown option colour \(options: uploadDir, maxSize, .*idleMinBytes\)$/);
+    expect(problem).toMatch(/^unknown option colour \(options: uploadDir, maxSize, .*idleMinBytes, shutdownTimeoutSeconds\)$/);
   });
 
   it('reports a key even when its value is undefined', () => {
