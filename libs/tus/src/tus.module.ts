@@ -15,7 +15,8 @@ import { TusCleanupService } from './tus-cleanup.service.js';
 import { TusShutdown } from './tus-shutdown.service.js';
 import { ActiveWrites } from './active-writes.js';
 import { registerFastifyChunkParser } from './http/fastify-body.js';
-import { frameworkException, shapeFastifyTusRoutes } from './http/fastify-routes.js';
+import { shapeFastifyTusRoutes } from './http/fastify-routes.js';
+import { frameworkException } from './http/framework-errors.js';
 import { TusExceptionFilter } from './http/tus-exception.filter.js';
 import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
 
