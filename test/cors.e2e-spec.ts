@@ -40,6 +40,13 @@ describe.each(PLATFORMS)('cors option on %s', (platform) => {
     const missing = await send('HEAD', `${app.url}/nope`, { headers: { ...TUS, ...origin } });
     expect(missing.status).toBe(404);
     expect(missing.headers['access-control-allow-origin']).toBe('https://x.example');
+    // Requests no tus route serves are answered by the module too.
+    for (const [method, url, status] of [['PUT', `${app.url}/x`, 405], ['GET', `${app.url}/a/b`, 404]] as const) {
+      const unrouted = await send(method, url, { headers: { ...TUS, ...origin } });
+      expect(unrouted.status).toBe(status);
+      expect(unrouted.headers['access-control-allow-origin']).toBe('https://x.example');
+      expect(unrouted.headers['access-control-expose-headers']).toBe(EXPOSED);
+    }
   });
 
   it('sends nothing to an origin it does not allow, and never * to a credentialed list', async () => {

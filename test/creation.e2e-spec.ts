@@ -389,7 +389,7 @@ describe.each(TARGETS)('creation on the $name', ({ backend, platform }) => {
     it.each(ID_REQUESTS)('ids: %s with %j on traversal paths is 404', async (method, headers) => {
       const before = await storedEntries(app.app);
       for (const path of paths) {
-        const response = await sendRawPath(method, app.origin, path, headers);
+        const response = await sendRawPath(method, app.origin, path, { headers });
         expect({ path, status: response.status }).toEqual({ path, status: 404 });
       }
       expect(await storedEntries(app.app)).toEqual(before);
@@ -447,7 +447,7 @@ describe.each(PLATFORMS)('creation on the file backend: upload ids are never pat
     it.each(ID_REQUESTS)('ids: %s with %j on traversal paths is 404', async (method, headers) => {
       const before = await files();
       for (const path of paths()) {
-        const response = await sendRawPath(method, app.origin, path, headers);
+        const response = await sendRawPath(method, app.origin, path, { headers });
         expect({ path, status: response.status }).toEqual({ path, status: 404 });
       }
       expect(await files()).toEqual(before);

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type INestApplication, Module } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { TusModule } from 'nestjs-tus';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { b64, createUpload, patchHeaders, send, sendInterruptedPatch, TUS } from './support/http.js';
+import { b64, createUpload, patchHeaders, send, sendInterruptedPatch, sendRawPath, TUS, type TestRequest } from './support/http.js';
 import { PLATFORMS, startTusApp, tempDir, type RunningApp } from './support/tus-app.js';
 import { runUpload } from './support/tus-client.js';
 
@@ -131,6 +131,131 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
     const url = await createUpload(app.url, { 'Upload-Length': 3 });
     expect((await send('DELETE', url, { headers: TUS })).status).toBe(204);
     expect((await send('HEAD', url, { headers: TUS })).status).toBe(404);
+  });
+});
+
+/** An app's own routes beside the module's: one outside the tus path, one under it. */
+@Controller()
+class OwnRoutesController {
+  @Get('ping')
+  ping(): string {
+    return 'pong';
+  }
+
+  @Get('files/stats/summary')
+  stats(): string {
+    return 'stats';
+  }
+}
+
+@Module({ controllers: [OwnRoutesController] })
+class OwnRoutesModule {}
+
+const MALFORMED_JSON: TestRequest = { headers: { ...TUS, 'Upload-Length': 3, 'Content-Type': 'application/json' }, body: '{oops' };
+
+/**
+ * Requests for the tus path that no tus route serves: every answer carries Tus-Resumable (checklist
+ * 1) and is the module's plain text. Before, each was Nest's JSON 404 (or, on Express, Nest's JSON
+ * 400 for a body its JSON parser refused) without the tus headers.
+ */
+describe.each(PLATFORMS)('requests for the tus path that no tus route serves, on Nest %s', (platform) => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startTusApp({}, { platform, imports: [{ module: OwnRoutesModule }] });
+  });
+  afterAll(() => app.close());
+
+  // [method, path as sent, request, status, Allow of a 405]
+  const cases: [string, string, TestRequest, number, string | undefined][] = [
+    ['PUT', '/files/x', { headers: TUS, body: 'abc' }, 405, 'OPTIONS, HEAD, GET, PATCH, POST, DELETE'],
+    ['PUT', '/files', { headers: TUS }, 405, 'OPTIONS, POST'],
+    ...['HEAD', 'GET', 'PATCH', 'DELETE'].flatMap((method): [string, string, TestRequest, number, string][] => [
+      [method, '/files', { headers: TUS }, 405, 'OPTIONS, POST'],
+      [method, '/files/', { headers: TUS }, 405, 'OPTIONS, POST'],
+    ]),
+    ['GET', '/files/a/b', { headers: TUS }, 404, undefined],
+    ['HEAD', '/files/a/b', { headers: TUS }, 404, undefined],
+    ['PATCH', '/files/a/b', { headers: patchHeaders(0), body: 'abc' }, 404, undefined],
+    ['POST', '/files/a/b', { headers: { ...TUS, 'Upload-Length': 3 } }, 404, undefined],
+    ['GET', '/files/../index.html', { headers: TUS }, 404, undefined],
+    ['GET', '/files/a/../../index.html', {}, 404, undefined],
+    // Express parses JSON before any route runs, Fastify only for the route it matched: the answer
+    // is the same on both, the route's 400 or the 404/405 of a request no route serves.
+    ['POST', '/files', MALFORMED_JSON, 400, undefined],
+    ['PATCH', '/files', MALFORMED_JSON, 405, 'OPTIONS, POST'],
+    ['POST', '/files/a/b', MALFORMED_JSON, 404, undefined],
+  ];
+
+  it.each(cases)('%s %s: the module’s plain-text 4xx with Tus-Resumable', async (method, path, request, status, allow) => {
+    const response = await sendRawPath(method, app.origin, path, request);
+    expect(response.status).toBe(status);
+    expect(response.headers['tus-resumable']).toBe('1.0.0');
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    expect(response.headers.allow).toBe(allow);
+    if (method !== 'HEAD') expect(response.text).toMatch(/^[^{\n][^\n]*\n$/);
+  });
+
+  it('leaves the app’s own routes alone, under the tus path as outside it', async () => {
+    const ping = await send('GET', `${app.origin}/ping`);
+    expect(ping.status).toBe(200);
+    expect(ping.headers['tus-resumable']).toBeUndefined();
+    const stats = await send('GET', `${app.origin}/files/stats/summary`);
+    expect(stats.status).toBe(200);
+    expect(stats.text).toBe('stats');
+    expect(stats.headers['tus-resumable']).toBeUndefined();
+    // Nest's own 404 outside the path, a name that only starts like it included.
+    for (const path of ['/nothing', '/filesystem/a/b', '/filesx']) {
+      const missing = await send('GET', `${app.origin}${path}`);
+      expect(missing.status).toBe(404);
+      expect(missing.headers['tus-resumable']).toBeUndefined();
+      expect(missing.headers['content-type']).toMatch(/^application\/json/);
+    }
+  });
+
+  it('still serves the tus routes: creation, PATCH, HEAD, download, DELETE', async () => {
+    const url = await createUpload(app.url, { 'Upload-Length': 3 });
+    expect((await send('PATCH', url, { headers: patchHeaders(0), body: 'abc' })).status).toBe(204);
+    expect(await offsetOf(url)).toBe('3');
+    expect((await send('GET', url)).text).toBe('abc');
+    expect((await send('DELETE', url, { headers: TUS })).status).toBe(204);
+  });
+});
+
+describe.each(PLATFORMS)('requests for the tus path that no tus route serves, behind a global prefix, on Nest %s', (platform) => {
+  let app: INestApplication;
+  let origin: string;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    const dir = await tempDir();
+    cleanup = dir.cleanup;
+    @Module({ imports: [TusModule.forRoot({ path: '/files', uploadDir: dir.path })] })
+    class PrefixedModule {}
+    app = platform === 'fastify'
+      ? await NestFactory.create(PrefixedModule, new FastifyAdapter(), { logger: ['error'] })
+      : await NestFactory.create(PrefixedModule, { logger: ['error'] });
+    app.setGlobalPrefix('api');
+    await app.listen(0, '127.0.0.1');
+    origin = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    await cleanup?.();
+  });
+
+  it('answers them under <prefix>/<path>, and serves the tus routes there', async () => {
+    const url = await createUpload(`${origin}/api/files`, { 'Upload-Length': 1 });
+    expect((await send('HEAD', url, { headers: TUS })).status).toBe(200);
+    for (const [method, path, status] of [['PUT', '/api/files/x', 405], ['GET', '/api/files', 405], ['GET', '/api/files/a/b', 404]] as const) {
+      const response = await sendRawPath(method, origin, path, { headers: TUS });
+      expect(response.status).toBe(status);
+      expect(response.headers['tus-resumable']).toBe('1.0.0');
+      expect(response.headers['content-type']).toMatch(/^text\/plain/);
+    }
+    const outside = await send('GET', `${origin}/files/a/b`);
+    expect(outside.status).toBe(404);
+    expect(outside.headers['tus-resumable']).toBeUndefined();
   });
 });
 

@@ -8,7 +8,6 @@ import { PLATFORMS } from './support/tus-app.js';
 
 const PAGE_ORIGIN = 'https://page.example';
 
-
 /** The built sample app, as `npm start` runs it: its settings and what it serves beside the tus routes. */
 describe.each(PLATFORMS)('the sample app on %s', (platform) => {
   let sample: SampleProcess;
@@ -54,11 +53,34 @@ describe.each(PLATFORMS)('the sample app on %s', (platform) => {
     ['GET', '/files/..'],
     // Express routes without regard to case: /FILES is the tus path there (not on Fastify).
     ...(platform === 'express' ? [['HEAD', '/FILES/..']] : []),
+    // A file of the page's folder named through the tus path: @fastify/static's wildcard route
+    // took these and answered its 403 (a path with ..) or the file.
+    ['GET', '/files/../index.html'],
+    ['HEAD', '/files/../index.html'],
+    ['GET', '/files/x/../../index.html'],
+    ['GET', '/files/a/b'],
   ])('%s %s is the tus 404 with Tus-Resumable, not a static file or a redirect', async (method, path) => {
-    const response = await sendRawPath(method, sample.url, path, TUS);
+    const response = await sendRawPath(method, sample.url, path, { headers: TUS });
     expect(response.status).toBe(404);
     expect(response.headers['tus-resumable']).toBe('1.0.0');
+    expect(response.headers['content-type']).toMatch(/^text\/plain/);
     expect(response.headers.location).toBeUndefined();
+  });
+
+  it('answers a method the tus routes do not serve with 405 and Tus-Resumable', async () => {
+    const response = await sendRawPath('PUT', sample.url, '/files/x', { headers: TUS });
+    expect(response.status).toBe(405);
+    expect(response.headers['tus-resumable']).toBe('1.0.0');
+    expect(response.headers.allow).toContain('PATCH');
+  });
+
+  it('serves the page and its script outside the tus path without Tus-Resumable', async () => {
+    const page = await send('GET', new URL('/index.html', sample.url).href);
+    expect(page.status).toBe(200);
+    expect(page.headers['tus-resumable']).toBeUndefined();
+    const script = await send('GET', new URL('/vendor/tus-js-client/tus.min.js', sample.url).href);
+    expect(script.status).toBe(200);
+    expect(script.headers['tus-resumable']).toBeUndefined();
   });
 
   it('still serves the page at /', async () => {

@@ -49,6 +49,27 @@ export function send(method: string, url: string, options: TestRequest = {}): Pr
   });
 }
 
+/**
+ * A request whose path is sent as written (`origin` + `path`): Node's URL parsing would resolve
+ * `/files/..` to `/`.
+ */
+export function sendRawPath(method: string, origin: string, path: string, options: TestRequest = {}): Promise<TestResponse> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path, method, headers: { ...options.headers }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: body.toString('utf8'), body });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(options.body as string | Buffer | undefined);
+  });
+}
+
 function hasHeader(headers: Record<string, unknown>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
@@ -131,21 +152,4 @@ export async function storedBytes(uploadUrl: string): Promise<Buffer> {
     throw new Error(`GET served ${response.body.length} bytes of the ${declared} its Content-Length announced`);
   }
   return response.body;
-}
-
-/** A request with its path sent exactly as written (no URL normalisation of `%2e%2e`). */
-export function sendRawPath(method: string, origin: string, path: string, headers: Record<string, string | number> = {}): Promise<TestResponse> {
-  const { hostname, port } = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: hostname, port, path, method, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: body.toString('utf8'), body });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }

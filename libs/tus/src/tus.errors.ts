@@ -49,7 +49,14 @@ export class UploadNotFoundError extends TusError {
 
 /** 405: the method is not served here (its extension is disabled, or a POST on an upload lacks an override). */
 export class MethodNotAllowedError extends TusError {
-  constructor(message: string) {
+  /**
+   * @param allow the methods the resource does serve, sent as `Allow` when given (RFC 9110, 15.5.6:
+   *   a 405 names them).
+   */
+  constructor(
+    message: string,
+    readonly allow?: readonly string[],
+  ) {
     super(405, message);
   }
 }

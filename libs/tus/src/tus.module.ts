@@ -1,5 +1,5 @@
 import { Inject, Module, type NestModule, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { ApplicationConfig, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { ConfigurableTusModule, TUS_MODULE_OPTIONS, TUS_PATH } from './tus.module-definition.js';
 import { createTusConfig, TUS_CONFIG, type TusConfig } from './tus.config.js';
@@ -15,8 +15,10 @@ import { TusCleanupService } from './tus-cleanup.service.js';
 import { TusShutdown } from './tus-shutdown.service.js';
 import { ActiveWrites } from './active-writes.js';
 import { registerFastifyChunkParser } from './http/fastify-body.js';
-import { frameworkException, shapeFastifyTusRoutes } from './http/fastify-routes.js';
+import { shapeFastifyTusRoutes } from './http/fastify-routes.js';
+import { frameworkException } from './http/framework-errors.js';
 import { TusExceptionFilter } from './http/tus-exception.filter.js';
+import { answerUnroutedOnExpress, answerUnroutedOnFastify, type TusPathAnswer } from './http/unrouted-requests.js';
 import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
 
 /**
@@ -58,23 +60,40 @@ export class TusModule extends ConfigurableTusModule implements NestModule, OnMo
     private readonly adapterHost: HttpAdapterHost,
     @Inject(TUS_PATH) private readonly path: string,
     private readonly exceptionFilter: TusExceptionFilter,
+    @Inject(TUS_CONFIG) private readonly config: TusConfig,
+    private readonly appConfig: ApplicationConfig,
   ) {
     super();
   }
 
+  private readonly answer: TusPathAnswer = (exception, request, reply) => this.exceptionFilter.answer(exception, request, reply);
+
   /**
    * Not for middleware: the one module hook that runs once the HTTP adapter is known (also for an
    * app made from a compiled testing module) and before Nest registers the routes, which is when
-   * Fastify's route hooks must be in place. See {@link shapeFastifyTusRoutes}.
+   * Fastify's hooks must be in place. See {@link shapeFastifyTusRoutes}.
    */
   configure(): void {
-    shapeFastifyTusRoutes(this.adapterHost?.httpAdapter, this.path, (error, request, reply) =>
-      this.exceptionFilter.answer(frameworkException(error), request, reply),
-    );
+    const adapter = this.adapterHost?.httpAdapter;
+    shapeFastifyTusRoutes(adapter, this.path, (error, request, reply) => this.answer(frameworkException(error), request, reply));
+    answerUnroutedOnFastify(adapter, this.mount(), this.config, this.answer);
   }
 
+  /** Runs after Nest has registered the routes and before its own 404 and error handlers: see {@link answerUnroutedOnExpress}. */
   onModuleInit(): void {
-    registerFastifyChunkParser(this.adapterHost?.httpAdapter);
+    const adapter = this.adapterHost?.httpAdapter;
+    registerFastifyChunkParser(adapter);
+    answerUnroutedOnExpress(adapter, this.mount(), this.config, this.answer);
+  }
+
+  /**
+   * The tus path as the routers see it: after the app's global prefix. (A prefix whose `exclude`
+   * covers the tus path is not looked at: requests there no route serves keep Nest's answer.)
+   */
+  private mount(): string {
+    const prefix = (this.appConfig?.getGlobalPrefix() ?? '').replace(/^\/+|\/+$/g, '');
+    if (prefix === '') return this.path;
+    return `/${prefix}${this.path === '/' ? '' : this.path}`;
   }
 
   /**

@@ -1,7 +1,7 @@
-import { HttpException, SetMetadata } from '@nestjs/common';
+import { SetMetadata } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import { UnsupportedMediaTypeError } from '../tus.errors.js';
+import type { FrameworkError } from './framework-errors.js';
 
 /**
  * The metadata key of `@RouteConfig()` from `@nestjs/platform-fastify`, whose value Nest's Fastify
@@ -17,14 +17,8 @@ const SHAPED = Symbol('tus.fastify-shaped');
 /** Marks a tus route so that {@link shapeFastifyTusRoutes} finds it on Fastify. */
 export const FastifyTusRoute = (): MethodDecorator => SetMetadata(FASTIFY_ROUTE_CONFIG, { [TUS_ROUTE]: true });
 
-/** What Fastify's own errors look like (a content type without a parser, a body its parser refused). */
-export interface FastifyFrameworkError extends Error {
-  statusCode?: number;
-  code?: string;
-}
-
 /** Answers an error Fastify raised before the route's handler ran. */
-export type FastifyErrorAnswer = (error: FastifyFrameworkError, request: IncomingMessage, reply: unknown) => void;
+export type FastifyErrorAnswer = (error: FrameworkError, request: IncomingMessage, reply: unknown) => void;
 
 interface FastifyRouteOptions {
   method: string | string[];
@@ -32,7 +26,7 @@ interface FastifyRouteOptions {
   handler: unknown;
   config?: Record<string, unknown>;
   constraints?: unknown;
-  errorHandler?: (error: FastifyFrameworkError, request: { raw: IncomingMessage }, reply: unknown) => void;
+  errorHandler?: (error: FrameworkError, request: { raw: IncomingMessage }, reply: unknown) => void;
   [SHAPED]?: true;
 }
 
@@ -76,17 +70,4 @@ export function shapeFastifyTusRoutes(adapter: AbstractHttpAdapter | undefined, 
       fastify.route({ method, url: `${url}/`, handler, config, ...(constraints === undefined ? {} : { constraints }) });
     }
   });
-}
-
-/**
- * The exception the module answers for an error Fastify raised on a tus route: a content type
- * Fastify has no parser for is the tus 415 (checklist 14, 28), with the module's reason; another
- * refusal of the request (a body its JSON parser refused, a malformed length) keeps its 4xx status
- * and first line; anything else goes on as is (a logged 500).
- */
-export function frameworkException(error: FastifyFrameworkError): unknown {
-  const status = error.statusCode;
-  if (status === 415) return new UnsupportedMediaTypeError();
-  if (status !== undefined && status >= 400 && status < 500) return new HttpException(error.message.split(/[\r\n]/, 1)[0]!, status);
-  return error;
 }

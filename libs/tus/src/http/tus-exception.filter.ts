@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { TUS_VERSION } from '../tus.constants.js';
-import { TusError } from '../tus.errors.js';
+import { MethodNotAllowedError, TusError } from '../tus.errors.js';
 import { RequestSupersededError, ShutdownInterruptionError } from '../active-writes.js';
 import { BodyIdleTimeoutError } from './idle-timeout.js';
 import { rawRequest } from './raw-request.js';
@@ -34,6 +34,7 @@ export class TusExceptionFilter implements ExceptionFilter {
     if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (response.headersSent || response.sent) return;
     const headers: TusHeaders = status === 412 ? { 'Tus-Version': TUS_VERSION } : {};
+    if (exception instanceof MethodNotAllowedError && exception.allow !== undefined) headers.Allow = exception.allow.join(', ');
     // A body left unread (a chunk refused midway) is read and dropped: a client still sending
     // gets its answer instead of a broken pipe, and a kept-alive connection stays usable.
     if (!request.complete) request.resume();
