@@ -17,7 +17,9 @@ import { ActiveWrites } from './active-writes.js';
 import { registerFastifyChunkParser } from './http/fastify-body.js';
 import { frameworkException, shapeFastifyTusRoutes } from './http/fastify-routes.js';
 import { TusExceptionFilter } from './http/tus-exception.filter.js';
+import { TusRequestObserver } from './http/tus-request.observer.js';
 import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
+import { TUS_METRICS } from './observability/tus-metrics.js';
 
 /**
  * A tus 1.0.0 server: `TusModule.forRoot({ ... })` or `TusModule.forRootAsync({ useFactory, inject })`,
@@ -35,12 +37,18 @@ import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
     },
     {
       provide: TusStorageBackend,
-      useFactory: (config: TusConfig) => config.backend,
+      useFactory: (config: TusConfig) => config.storage,
+      inject: [TUS_CONFIG],
+    },
+    {
+      provide: TUS_METRICS,
+      useFactory: (config: TusConfig) => config.metrics,
       inject: [TUS_CONFIG],
     },
     { provide: TusClock, useClass: SystemClock },
     TusEventsEmitter,
     TusResponder,
+    TusRequestObserver,
     TusExceptionFilter,
     UploadAccess,
     TusConcatenationService,
