@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { TusModule } from 'nestjs-tus';
 import { readSampleConfig } from './sample.config.js';
 import { sampleStorage } from './sample-storage.js';
@@ -22,8 +23,11 @@ const config = readSampleConfig();
         maxSize: config.maxSize,
         expirationSeconds: config.expirationSeconds,
         cors: config.corsOrigins === undefined ? undefined : { origin: config.corsOrigins },
+        // On prom-client's default registry, which PrometheusModule serves at /metrics.
+        metrics: config.metrics,
       }),
     }),
+    ...(config.metrics ? [PrometheusModule.register()] : []),
   ],
   controllers: [SampleConfigController, UploadsController],
   providers: [UploadLogListener, UploadRegistry, UploadDigestListener],

@@ -16,6 +16,11 @@ export interface SampleConfig {
    * module's `cors` option); unset, no CORS headers are sent.
    */
   corsOrigins: string[] | undefined;
+  /**
+   * `TUS_METRICS=1`: the module's Prometheus metrics, served with the process's own at `/metrics`
+   * (by @willsoto/nestjs-prometheus, on prom-client's default registry).
+   */
+  metrics: boolean;
 }
 
 /** Where the S3 backend stores, when `TUS_STORAGE=s3`: any S3-compatible server. */
@@ -40,6 +45,7 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     storage: storageKind(env.TUS_STORAGE),
     httpAdapter: httpAdapterKind(env.HTTP_ADAPTER),
     corsOrigins: origins(env.TUS_CORS_ORIGINS),
+    metrics: flag(env, 'TUS_METRICS'),
     s3: {
       endpoint: env.S3_ENDPOINT || undefined,
       bucket: env.S3_BUCKET || 'tus-uploads',
@@ -68,6 +74,13 @@ function httpAdapterKind(value: string | undefined): 'express' | 'fastify' {
 function origins(value: string | undefined): string[] | undefined {
   const list = (value ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
   return list.length > 0 ? list : undefined;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = env[name];
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new Error(`${name} must be 1 or 0, got "${value}"`);
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string): number | undefined {

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { STALLED_AFTER_MS } from './tus.constants.js';
+import { NO_METRICS, TUS_METRICS, type TusMetrics } from './observability/tus-metrics.js';
 
 /** A request asked to stop because a newer one for the same upload arrived while it was stalled. */
 export class RequestSupersededError extends Error {
@@ -39,7 +40,13 @@ interface ActiveWrite {
 @Injectable()
 export class ActiveWrites {
   private readonly writes = new Map<string, ActiveWrite>();
+  /** Registered writes not yet ended: more than {@link writes} while a superseded one still saves. */
+  private running = 0;
   private shuttingDown = false;
+
+  constructor(@Optional() @Inject(TUS_METRICS) private readonly metrics: TusMetrics = NO_METRICS) {
+    metrics.observeWrites({ uploads: () => this.writes.size, bodies: () => this.running });
+  }
 
   /** True once {@link drain} began: no new body is taken. */
   get draining(): boolean {
@@ -52,10 +59,14 @@ export class ActiveWrites {
     const ended = new Promise<void>((resolve) => (end = resolve));
     const write: ActiveWrite = { request, lastActivity, ended };
     this.writes.set(id, write);
+    this.running++;
     // Checked before it got here, yet it waited (for its lock) past the start of a shutdown.
     if (this.shuttingDown && !request.complete) request.destroy(new ShutdownInterruptionError());
+    let done = false;
     return () => {
       if (this.writes.get(id) === write) this.writes.delete(id);
+      if (!done) this.running--;
+      done = true;
       end();
     };
   }
@@ -78,6 +89,7 @@ export class ActiveWrites {
     if (!write.request.destroyed) {
       if (Date.now() - write.lastActivity() < STALLED_AFTER_MS) return false;
       write.request.destroy(new RequestSupersededError());
+      this.metrics.takeover();
     }
     if (waitMs > 0) await Promise.race([write.ended, sleep(waitMs)]);
     return true;

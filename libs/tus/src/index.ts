@@ -1,7 +1,7 @@
 export { TusModule } from './tus.module.js';
 export { TUS_MODULE_OPTIONS, TUS_OPTIONS_TYPE, TUS_ASYNC_OPTIONS_TYPE } from './tus.module-definition.js';
-export type { TusModuleOptions, TusModuleExtras, TusIntent, TusCorsOptions } from './tus-options.interface.js';
-export { TusStorageService } from './tus-storage.service.js';
+export type { TusModuleOptions, TusModuleExtras, TusIntent, TusCorsOptions, TusMetricsOptions, TusMetricsRegistry } from './tus-options.interface.js';
+export { TusStorageService, type TusStorageHealth } from './tus-storage.service.js';
 export { TusClock } from './tus.clock.js';
 export { TusEvent, type TusEventName, type TusPreEvent, type TusPostEvent } from './events/tus.events.js';
 export { TUS_VERSION, TUS_EXTENSIONS, TUS_EXPOSED_HEADERS, type TusExtension } from './tus.constants.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { TUS_CONFIG, type TusConfig } from './tus.config.js';
-import { TusUploadService } from './tus-upload.service.js';
+import { TusStorageService } from './tus-storage.service.js';
 
 /**
  * Removes expired unfinished uploads on a timer (option `cleanupIntervalSeconds`): one sweep at a
@@ -15,7 +15,7 @@ export class TusCleanupService implements OnApplicationBootstrap, OnModuleDestro
 
   constructor(
     @Inject(TUS_CONFIG) private readonly config: TusConfig,
-    private readonly uploads: TusUploadService,
+    private readonly uploads: TusStorageService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -33,7 +33,7 @@ export class TusCleanupService implements OnApplicationBootstrap, OnModuleDestro
   /** One sweep, unless one is still running. */
   sweep(): Promise<void> {
     this.running ??= this.uploads
-      .removeExpired()
+      .deleteExpired()
       .then((removed) => {
         if (removed.length > 0) this.logger.log(`Removed ${removed.length} expired upload(s)`);
       })

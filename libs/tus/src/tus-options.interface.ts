@@ -27,6 +27,29 @@ export interface TusCorsOptions {
   maxAge?: number;
 }
 
+/**
+ * A prom-client `Registry`, described by the little the module needs, so that the library's types do
+ * not require prom-client (an optional peer).
+ */
+export interface TusMetricsRegistry {
+  getSingleMetric(name: string): unknown;
+  metrics(): Promise<string>;
+}
+
+/** Prometheus metrics (option `metrics`); see the README, "Metrics, tracing and health". */
+export interface TusMetricsOptions {
+  /**
+   * The registry the metrics are registered on, e.g. one the app serves itself.
+   * @default prom-client's default registry (`register`), the one `@willsoto/nestjs-prometheus` serves
+   */
+  registry?: TusMetricsRegistry;
+  /**
+   * Prefix of every metric name (`tus_requests_total`, ...): letters, digits, `_` and `:`.
+   * @default 'tus_'
+   */
+  prefix?: string;
+}
+
 /** Options of `TusModule.forRoot()` / the factory of `forRootAsync()`. Validated once, at start-up. */
 export interface TusModuleOptions {
   /**
@@ -137,6 +160,22 @@ export interface TusModuleOptions {
    * @default 10
    */
   shutdownTimeoutSeconds?: number;
+  /**
+   * Prometheus metrics through `prom-client` (an optional peer: `npm i prom-client`): requests by
+   * method and status, errors by kind, bytes received, uploads created, finished, terminated and
+   * expired, running requests and writes, lock waits, takeovers, storage call durations. `true`
+   * registers them on prom-client's default registry; `{ registry, prefix }` chooses. Off when unset.
+   * @default false
+   */
+  metrics?: boolean | TusMetricsOptions;
+  /**
+   * OpenTelemetry spans through `@opentelemetry/api` (an optional peer): one per tus request and
+   * one per storage call, with the upload id and offset. They go where the app's OpenTelemetry SDK
+   * sends them; without an SDK they cost next to nothing. `true` requires the package (start-up
+   * fails without it); `false` turns them off.
+   * @default true when `@opentelemetry/api` is installed, else false
+   */
+  tracing?: boolean;
 }
 
 /** Options that shape the module's routes, so they are known synchronously, even in `forRootAsync`. */

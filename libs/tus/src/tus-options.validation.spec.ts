@@ -45,7 +45,7 @@ describe('unknown option names', () => {
 
   it('lists the options when no name is near', () => {
     const [problem] = validate({ colour: 'blue' });
-    expect(problem).toMatch(/^unknown option colour \(options: uploadDir, maxSize, .*idleMinBytes, shutdownTimeoutSeconds\)$/);
+    expect(problem).toMatch(/^unknown option colour \(options: uploadDir, maxSize, .*idleMinBytes, shutdownTimeoutSeconds, metrics, tracing\)$/);
   });
 
   it('reports a key even when its value is undefined', () => {
@@ -82,6 +82,31 @@ describe('maxMetadataBytes', () => {
     for (const value of [0, -1, 1.5, '4096']) {
       expect(validateTusOptions({ maxMetadataBytes: value as number })).toEqual(['maxMetadataBytes must be a positive integer number of bytes']);
     }
+  });
+});
+
+describe('metrics and tracing', () => {
+  const registry = { getSingleMetric: () => undefined, metrics: async () => '' };
+
+  it('takes metrics as a boolean or { registry, prefix }', () => {
+    for (const metrics of [true, false, {}, { registry }, { prefix: 'uploads_' }, { registry, prefix: '' }]) {
+      expect(validateTusOptions({ metrics })).toEqual([]);
+    }
+  });
+
+  it('refuses anything else, naming what is wrong', () => {
+    const validate = (metrics: unknown) => validateTusOptions({ metrics: metrics as TusModuleOptions['metrics'] });
+    expect(validate('yes')).toEqual(['metrics must be true, false or { registry, prefix }']);
+    expect(validate({ registry: {} })).toEqual(['metrics.registry must be a prom-client Registry']);
+    expect(validate({ prefix: '1tus' })).toEqual([
+      'metrics.prefix must start a Prometheus metric name: letters, digits, _ and :, not starting with a digit',
+    ]);
+    expect(validate({ prefx: 'x' })).toEqual(['unknown option metrics.prefx (options: registry, prefix)']);
+  });
+
+  it('takes tracing as a boolean', () => {
+    expect(validateTusOptions({ tracing: false })).toEqual([]);
+    expect(validateTusOptions({ tracing: 'on' as unknown as boolean })).toEqual(['tracing must be a boolean']);
   });
 });
 

@@ -29,6 +29,8 @@ const OPTION_NAMES = Object.keys({
   idleTimeoutSeconds: true,
   idleMinBytes: true,
   shutdownTimeoutSeconds: true,
+  metrics: true,
+  tracing: true,
 } satisfies Record<keyof TusModuleOptions, true>);
 
 /** The extras: they shape the routes, so they are read before any factory runs, never from its result. */
@@ -66,7 +68,7 @@ export function validateTusOptions(options: TusModuleOptions): string[] {
   for (const name of ['metadataOverride', 'generateId', 'authorize'] as const) {
     if (options[name] !== undefined && !isFunction(options[name])) problems.push(`${name} must be a function`);
   }
-  for (const name of ['relativeLocation', 'trustForwardedHeaders', 'download', 'downloadUnfinished'] as const) {
+  for (const name of ['relativeLocation', 'trustForwardedHeaders', 'download', 'downloadUnfinished', 'tracing'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') problems.push(`${name} must be a boolean`);
   }
   if (postReceiveIntervalMs !== undefined && !isNonNegativeInteger(postReceiveIntervalMs)) {
@@ -76,6 +78,24 @@ export function validateTusOptions(options: TusModuleOptions): string[] {
     if (options[name] !== undefined && !isNonNegativeInteger(options[name])) problems.push(`${name} must be a non-negative integer`);
   }
   if (options.cors !== undefined) problems.push(...validateCors(options.cors));
+  if (options.metrics !== undefined) problems.push(...validateMetrics(options.metrics));
+  return problems;
+}
+
+function validateMetrics(metrics: TusModuleOptions['metrics']): string[] {
+  if (typeof metrics === 'boolean') return [];
+  if (metrics === null || typeof metrics !== 'object') return ['metrics must be true, false or { registry, prefix }'];
+  const problems: string[] = [];
+  for (const name of Object.keys(metrics)) {
+    if (name !== 'registry' && name !== 'prefix') problems.push(`unknown option metrics.${name} (options: registry, prefix)`);
+  }
+  const { registry, prefix } = metrics;
+  if (registry !== undefined && (registry === null || typeof registry !== 'object' || !isFunction(registry.getSingleMetric))) {
+    problems.push('metrics.registry must be a prom-client Registry');
+  }
+  if (prefix !== undefined && (typeof prefix !== 'string' || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(prefix))) {
+    problems.push('metrics.prefix must start a Prometheus metric name: letters, digits, _ and :, not starting with a digit');
+  }
   return problems;
 }
 

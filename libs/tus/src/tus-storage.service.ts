@@ -6,6 +6,20 @@ import { InvalidRequestError } from './tus.errors.js';
 import { TusUploadService } from './tus-upload.service.js';
 import { UploadAccess } from './upload-access.js';
 import { isExpired, type UploadInfo } from './upload-info.js';
+import { TUS_METRICS, type TusMetrics } from './observability/tus-metrics.js';
+import { backendName } from './observability/instrumented-storage.backend.js';
+
+/** What {@link TusStorageService.checkHealth} found. */
+export interface TusStorageHealth {
+  /** Reachable and writable (true too for a backend that has no check: see `checked`). */
+  healthy: boolean;
+  /** `file`, `s3`, or the lower-cased class name of another backend less `StorageBackend`. */
+  backend: string;
+  /** False when the backend has no `checkHealth()`: nothing was checked. */
+  checked: boolean;
+  /** Why it is not healthy. */
+  reason?: string;
+}
 
 /**
  * The application's handle on uploads, injectable anywhere the module is visible (everywhere with
@@ -18,6 +32,7 @@ export class TusStorageService {
     private readonly uploads: TusUploadService,
     private readonly access: UploadAccess,
     private readonly clock: TusClock,
+    @Inject(TUS_METRICS) private readonly metrics: TusMetrics,
   ) {}
 
   /** The upload's state; throws `UploadNotFoundError` for an unknown id. */
@@ -49,7 +64,32 @@ export class TusStorageService {
   }
 
   /** Removes the uploads that expired unfinished (never a completed one) and returns them. */
-  deleteExpired(): Promise<UploadInfo[]> {
-    return this.uploads.removeExpired();
+  async deleteExpired(): Promise<UploadInfo[]> {
+    const removed = await this.uploads.removeExpired();
+    this.metrics.uploadsExpired(removed.length);
+    return removed;
+  }
+
+  /**
+   * Whether the storage is reachable and writable now (the backend's optional `checkHealth()`: the
+   * file backend writes a probe file into its folder, the S3 backend a probe object into its
+   * bucket), answered within `timeoutMs`. Never throws: the answer says what is wrong.
+   */
+  async checkHealth(options: { timeoutMs?: number } = {}): Promise<TusStorageHealth> {
+    const backend = backendName(this.config.storage);
+    if (this.config.backend.checkHealth === undefined) return { healthy: true, backend, checked: false };
+    const timeoutMs = options.timeoutMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      await Promise.race([this.config.backend.checkHealth(), timeout]);
+      return { healthy: true, backend, checked: true };
+    } catch (error) {
+      return { healthy: false, backend, checked: true, reason: error instanceof Error ? error.message : String(error) };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

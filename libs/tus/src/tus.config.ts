@@ -9,12 +9,26 @@ import { generateUploadId } from './protocol/upload-id.js';
 import type { UploadMetadata } from './protocol/metadata.js';
 import { FileStorageBackend } from './storage/file-storage.backend.js';
 import type { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
+import { InstrumentedStorageBackend } from './observability/instrumented-storage.backend.js';
+import { createPrometheusMetrics } from './observability/prometheus-metrics.js';
+import { NO_METRICS, type TusMetrics } from './observability/tus-metrics.js';
+import { createTracing, type TusTracing } from './observability/tus-tracing.js';
 
 /** The module's options after validation and defaults: what the rest of the module reads. */
 export interface TusConfig {
   /** Route path, normalised (`/files`). */
   readonly path: string;
+  /**
+   * The backend the module calls: the configured one, behind {@link InstrumentedStorageBackend}
+   * when metrics or tracing are on.
+   */
   readonly backend: TusStorageBackend;
+  /** The backend as configured (what the `TusStorageBackend` token gives the app). */
+  readonly storage: TusStorageBackend;
+  /** Prometheus metrics, or {@link NO_METRICS}. */
+  readonly metrics: TusMetrics;
+  /** OpenTelemetry spans, or none. */
+  readonly tracing: TusTracing;
   /** Extensions advertised and served. */
   readonly extensions: ReadonlySet<TusExtension>;
   /** The fixed maximum, advertised as `Tus-Max-Size`; undefined when none or computed per request. */
@@ -50,12 +64,17 @@ export async function createTusConfig(options: TusModuleOptions, path: string, m
   const problems = validateTusOptions(options ?? {});
   if (problems.length > 0) throw new TusOptionsError(problems);
 
-  const backend = await resolveBackend(options, moduleRef);
-  const requested = options.extensions ?? backend.extensions;
-  const unsupported = requested.filter((extension) => !backend.extensions.includes(extension));
+  // The optional peers are imported here, once: a missing one fails the boot only when asked for.
+  const metrics = options.metrics ? await createPrometheusMetrics(options.metrics) : NO_METRICS;
+  const tracing = await createTracing(options.tracing);
+  const storage = await resolveBackend(options, moduleRef);
+  const requested = options.extensions ?? storage.extensions;
+  const unsupported = requested.filter((extension) => !storage.extensions.includes(extension));
   if (unsupported.length > 0) {
     throw new TusOptionsError([`the storage backend does not support: ${unsupported.join(', ')}`]);
   }
+  // Wrapped once, here, rather than instrumented backend by backend.
+  const backend = metrics === NO_METRICS && !tracing.enabled ? storage : new InstrumentedStorageBackend(storage, metrics, tracing);
   await backend.init?.();
 
   const { maxSize } = options;
@@ -65,6 +84,9 @@ export async function createTusConfig(options: TusModuleOptions, path: string, m
   return {
     path,
     backend,
+    storage,
+    metrics,
+    tracing,
     extensions,
     advertisedMaxSize: typeof maxSize === 'number' ? maxSize : undefined,
     maxSize: async (request) =>

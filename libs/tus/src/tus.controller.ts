@@ -28,6 +28,7 @@ import { header, rawRequest } from './http/raw-request.js';
 import { TusExceptionFilter } from './http/tus-exception.filter.js';
 import { TusResponder } from './http/tus-responder.js';
 import { TusResumableGuard } from './http/tus-resumable.guard.js';
+import { TusRequestInterceptor } from './http/tus-request.observer.js';
 import { TusRouteGuards } from './http/tus-route.guards.js';
 import { FastifyTusRoute } from './http/fastify-routes.js';
 import { concatHeader, expiryHeader, uploadStateHeaders } from './http/upload-headers.js';
@@ -42,6 +43,7 @@ type AdapterRequest = IncomingMessage | { raw: IncomingMessage };
  */
 @UseFilters(TusExceptionFilter)
 @UseGuards(TusResumableGuard, TusRouteGuards)
+@UseInterceptors(TusRequestInterceptor)
 export class TusController {
   constructor(
     @Inject(TUS_CONFIG) private readonly config: TusConfig,

@@ -19,7 +19,9 @@ import { shapeFastifyTusRoutes } from './http/fastify-routes.js';
 import { frameworkException } from './http/framework-errors.js';
 import { TusExceptionFilter } from './http/tus-exception.filter.js';
 import { answerUnroutedOnExpress, answerUnroutedOnFastify, type TusPathAnswer } from './http/unrouted-requests.js';
+import { TusRequestObserver } from './http/tus-request.observer.js';
 import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
+import { TUS_METRICS } from './observability/tus-metrics.js';
 
 /**
  * A tus 1.0.0 server: `TusModule.forRoot({ ... })` or `TusModule.forRootAsync({ useFactory, inject })`,
@@ -37,12 +39,18 @@ import { TusStorageBackend } from './storage/tus-storage-backend.interface.js';
     },
     {
       provide: TusStorageBackend,
-      useFactory: (config: TusConfig) => config.backend,
+      useFactory: (config: TusConfig) => config.storage,
+      inject: [TUS_CONFIG],
+    },
+    {
+      provide: TUS_METRICS,
+      useFactory: (config: TusConfig) => config.metrics,
       inject: [TUS_CONFIG],
     },
     { provide: TusClock, useClass: SystemClock },
     TusEventsEmitter,
     TusResponder,
+    TusRequestObserver,
     TusExceptionFilter,
     UploadAccess,
     TusConcatenationService,

@@ -1,8 +1,9 @@
-import { Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { IncomingMessage } from 'node:http';
 import type { UploadInfo } from '../upload-info.js';
 import { TusEvent, type TusPostEvent, type TusPreEvent } from './tus.events.js';
+import { NO_METRICS, TUS_METRICS, type TusMetrics } from '../observability/tus-metrics.js';
 
 type PreEventName = typeof TusEvent.PRE_CREATE | typeof TusEvent.PRE_FINISH | typeof TusEvent.PRE_TERMINATE;
 type PostEventName = Exclude<(typeof TusEvent)[keyof typeof TusEvent], PreEventName>;
@@ -16,7 +17,10 @@ type PostEventName = Exclude<(typeof TusEvent)[keyof typeof TusEvent], PreEventN
 export class TusEventsEmitter implements OnModuleInit {
   private readonly lastReceive = new Map<string, number>();
 
-  constructor(@Optional() private readonly emitter?: EventEmitter2) {}
+  constructor(
+    @Optional() private readonly emitter?: EventEmitter2,
+    @Optional() @Inject(TUS_METRICS) private readonly metrics: TusMetrics = NO_METRICS,
+  ) {}
 
   onModuleInit(): void {
     if (this.emitter !== undefined) return;
@@ -33,8 +37,9 @@ export class TusEventsEmitter implements OnModuleInit {
     await this.emitter.emitAsync(name, payload);
   }
 
-  /** Fire and forget: a failing listener cannot undo what is already done. */
+  /** Fire and forget: a failing listener cannot undo what is already done. Counted, emitter or not. */
   emitPost(name: PostEventName, upload: UploadInfo): void {
+    this.count(name);
     if (this.emitter === undefined) return;
     const payload: TusPostEvent = { upload };
     this.emitter.emit(name, payload);
@@ -54,6 +59,13 @@ export class TusEventsEmitter implements OnModuleInit {
       this.lastReceive.set(upload.id, now);
       this.emitPost(TusEvent.POST_RECEIVE, { ...upload, offset });
     };
+  }
+
+  /** The lifecycle metrics: each `post-` event is one upload created, finished or terminated. */
+  private count(name: PostEventName): void {
+    if (name === TusEvent.POST_CREATE) this.metrics.uploadCreated();
+    else if (name === TusEvent.POST_FINISH) this.metrics.uploadFinished();
+    else if (name === TusEvent.POST_TERMINATE) this.metrics.uploadTerminated();
   }
 
   /** The `tus.post-receive` that ends every request that stored bytes. */

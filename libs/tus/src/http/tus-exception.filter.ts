@@ -6,6 +6,7 @@ import { RequestSupersededError, ShutdownInterruptionError } from '../active-wri
 import { BodyIdleTimeoutError } from './idle-timeout.js';
 import { rawRequest } from './raw-request.js';
 import { TusResponder, type TusHeaders } from './tus-responder.js';
+import { TusRequestObserver } from './tus-request.observer.js';
 
 /**
  * The one place where errors become responses: a {@link TusError} answers its spec status, an
@@ -17,7 +18,10 @@ import { TusResponder, type TusHeaders } from './tus-responder.js';
 export class TusExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('TusModule');
 
-  constructor(private readonly responder: TusResponder) {}
+  constructor(
+    private readonly responder: TusResponder,
+    private readonly observer: TusRequestObserver,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
@@ -29,8 +33,12 @@ export class TusExceptionFilter implements ExceptionFilter {
     const response = reply as { headersSent?: boolean; sent?: boolean };
     // The client went away: there is no one to answer. (The socket tells, not the request: a
     // request whose body was read to the end is destroyed too, and still awaits its answer.)
-    if (request.socket?.destroyed === true) return;
+    if (request.socket?.destroyed === true) {
+      this.observer.failed(request, exception, kindOf(exception), undefined);
+      return;
+    }
     const { status, message } = describe(exception);
+    this.observer.failed(request, exception, kindOf(exception), status);
     if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (response.headersSent || response.sent) return;
     const headers: TusHeaders = status === 412 ? { 'Tus-Version': TUS_VERSION } : {};
@@ -53,6 +61,12 @@ function describe(exception: unknown): { status: number; message: string } {
   // bytes that arrived are saved; not a fault of the server's, so nothing to log.
   if (isInterruption(exception)) return { status: 400, message: 'Request body interrupted' };
   return { status: 500, message: 'Internal server error' };
+}
+
+/** The error's kind in metrics and spans: its class for an HTTP error, else `interrupted` or `internal`. */
+function kindOf(exception: unknown): string {
+  if (exception instanceof HttpException) return exception.constructor.name;
+  return isInterruption(exception) ? 'interrupted' : 'internal';
 }
 
 function isInterruption(exception: unknown): boolean {

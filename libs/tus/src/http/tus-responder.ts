@@ -6,6 +6,7 @@ import { TUS_CONFIG, type TusConfig } from '../tus.config.js';
 import { TUS_VERSION } from '../tus.constants.js';
 import { corsHeaders } from './cors.js';
 import { header } from './raw-request.js';
+import { TusRequestObserver } from './tus-request.observer.js';
 
 /** Response headers by name; undefined values are not sent. */
 export type TusHeaders = Record<string, string | number | undefined>;
@@ -21,6 +22,7 @@ export class TusResponder {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     @Inject(TUS_CONFIG) private readonly config: TusConfig,
+    private readonly observer: TusRequestObserver,
   ) {}
 
   /** Whether the app runs on Express (known once the first response is sent). */
@@ -28,6 +30,7 @@ export class TusResponder {
 
   /** A protocol response; `body` is a one-line plain-text reason. */
   send(request: IncomingMessage, response: unknown, status: number, headers: TusHeaders, body?: string): void {
+    this.observer.answered(request, status, headers['Upload-Offset']);
     const all: TusHeaders = {
       'Tus-Resumable': request.method === 'OPTIONS' ? undefined : TUS_VERSION,
       'Cache-Control': 'no-store',
@@ -49,6 +52,7 @@ export class TusResponder {
 
   /** A download: the bytes as a stream, with the caller's caching headers. */
   stream(request: IncomingMessage, response: unknown, status: number, headers: TusHeaders, body: Readable): void {
+    this.observer.answered(request, status, undefined);
     this.writeHeaders(request, headers, (name, value) => this.adapterHost.httpAdapter.setHeader(response, name, value));
     this.adapterHost.httpAdapter.reply(response, new StreamableFile(body), status);
   }

@@ -11,6 +11,7 @@ import type { NewUpload, UploadInfo } from '../upload-info.js';
 import { keepsBytesAfter } from './chunk-outcome.js';
 import { pumpChunk } from './chunk-pump.js';
 import { recoverCrashedWrites, repairCrashedWrite } from './file-crash-recovery.js';
+import { checkFolderWritable } from './file-health.js';
 import { acquireFileLock, isAbandonedLock, LockOwnerFile, uniqueSuffix } from './file-lock.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from './tus-storage-backend.interface.js';
@@ -74,6 +75,11 @@ export class FileStorageBackend implements TusStorageBackend {
           throw error;
         }),
     });
+  }
+
+  /** Reachable and writable: the folder takes a probe file. */
+  checkHealth(): Promise<void> {
+    return checkFolderWritable(this.directory);
   }
 
   async create(upload: NewUpload): Promise<UploadInfo> {

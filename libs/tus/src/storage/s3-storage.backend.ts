@@ -22,6 +22,7 @@ import { MAX_PART_COUNT, MIN_PART_SIZE, partSizeFor } from './s3/part-size.js';
 import { DEFAULT_S3_PART_SIZE, type S3StorageOptions } from './s3/s3-storage.options.js';
 import { isConditionFailed, isNotFound, s3Status, S3Objects, type PutCondition } from './s3/s3-objects.js';
 import { bareEtag, decodeS3Upload, encodeS3Upload, type S3Part, type S3Snapshot, type S3UploadState } from './s3/s3-upload-state.js';
+import { checkBucketWritable } from './s3-health.js';
 
 export { DEFAULT_S3_PART_SIZE, type S3StorageOptions };
 
@@ -91,6 +92,11 @@ export class S3StorageBackend implements TusStorageBackend {
         { cause: error },
       );
     }
+  }
+
+  /** Reachable and writable: the bucket takes a probe object under the key prefix. */
+  checkHealth(): Promise<void> {
+    return checkBucketWritable(this.objects, this.keyPrefix);
   }
 
   async create(upload: NewUpload): Promise<UploadInfo> {

@@ -52,6 +52,14 @@ export interface TusStorageBackend {
   /** Prepares the storage (folder, bucket checks) once, at module start-up. */
   init?(): Promise<void>;
 
+  /**
+   * Optional: whether the storage is reachable and writable now (file: the folder takes a file;
+   * S3: the bucket takes an object), for health checks (`TusStorageService.checkHealth()`,
+   * `TusHealthIndicator`). Resolves when it is; throws an error saying why not. Leaves nothing
+   * behind. A backend without it is reported healthy, unchecked.
+   */
+  checkHealth?(): Promise<void>;
+
   /** Creates an upload at offset 0. Must refuse an id that exists. */
   create(upload: NewUpload): Promise<UploadInfo>;
 
