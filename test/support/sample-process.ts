@@ -42,7 +42,8 @@ export async function startSample(env: Record<string, string>, node: string[] = 
     process: child,
     output: () => output,
     stop: async () => {
-      if (child.exitCode !== null) return;
+      // A process killed by a signal has no exit code: waiting for its 'exit' again would wait for ever.
+      if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
       await once(child, 'exit');
     },
