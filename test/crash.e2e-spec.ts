@@ -233,7 +233,7 @@ function report(target: CrashTarget, kills: Kill[]): string {
 // The two backends run at the same time: most of a cycle is waiting (a restart, S3's answers).
 describe('SIGKILL of the sample in the middle of a single-PATCH upload (tus-js-client defaults), restarted on the same store', () => {
   const KILLS = SOAK ? 60 : 20;
-  it.concurrent.each([fileTarget()])(
+  it.concurrent.each([fileTarget(), s3Target()])(
     `$name backend: ${KILLS} kills, while bytes flow and while the client waits; HEAD answers what was stored, and the sha256 matches`,
     async (target) => {
       await target.setUp();

@@ -17,6 +17,7 @@ import { KeyedMutex } from './keyed-mutex.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from './tus-storage-backend.interface.js';
 import { assembleConcatenation } from './s3/s3-concatenation.js';
 import { PartSink } from './s3/part-sink.js';
+import { ProgressRecorder } from './s3/progress-recorder.js';
 import { acquireS3Lock } from './s3/s3-lock.js';
 import { MAX_PART_COUNT, MIN_PART_SIZE, partSizeFor } from './s3/part-size.js';
 import { DEFAULT_S3_PART_SIZE, type S3StorageOptions } from './s3/s3-storage.options.js';
@@ -27,6 +28,8 @@ import { checkBucketWritable } from './s3-health.js';
 export { DEFAULT_S3_PART_SIZE, type S3StorageOptions };
 
 const EMPTY = new Uint8Array(0);
+
+const bytesIn = (parts: readonly S3Part[]) => parts.reduce((sum, part) => sum + part.size, 0);
 
 /**
  * Tag of the `.pending` objects, so that a bucket lifecycle rule can expire those of abandoned
@@ -148,10 +151,26 @@ export class S3StorageBackend implements TusStorageBackend {
     let uploadId = state.uploadId;
     let created: Promise<string> | undefined;
     const ensureUpload = async () => uploadId ?? (uploadId = await (created ??= this.objects.createMultipartUpload(key)));
-    // The multipart upload this request started is aborted when nothing of the request is kept.
+    // The version of .info this request builds on: the one read, then each record of its progress.
+    let etag = snapshot.etag;
+    // Whether a record names the multipart upload this request started.
+    let named = false;
+    // Progress is recorded part by part while the body streams, so that a crash of the process
+    // loses only the parts in flight and the buffer; a chunk that must be verified whole
+    // (Upload-Checksum) records nothing before its end.
+    const recorder = chunk.keepOnInterrupt
+      ? new ProgressRecorder(state.parts.length + 1, async (parts) => {
+          const s3: S3UploadState = { ...state, uploadId: await ensureUpload(), parts: [...state.parts, ...parts], pending: null };
+          const saved = await this.saveInfo({ ...changed, offset: bytesIn(s3.parts), completedAt: null }, s3, { ifMatch: etag });
+          etag = this.snapshots.get(saved)!.etag;
+          named = true;
+        })
+      : null;
+    // The multipart upload this request started is aborted when nothing of the request is kept
+    // (and no record names it).
     const abandon = async () => {
       const startedId = await created?.catch(() => undefined);
-      if (startedId !== undefined) await this.objects.abortMultipartUpload(key, startedId).catch(() => undefined);
+      if (startedId !== undefined && !named) await this.objects.abortMultipartUpload(key, startedId).catch(() => undefined);
     };
 
     const sink = new PartSink({
@@ -161,6 +180,7 @@ export class S3StorageBackend implements TusStorageBackend {
       maxInFlight: this.maxConcurrentPartUploads,
       prefill,
       uploadPart: async (partNumber, body) => this.objects.uploadPart(key, await ensureUpload(), partNumber, body, body.length),
+      partStored: recorder === null ? undefined : (part) => recorder.stored(part),
     });
     let failure: unknown;
     try {
@@ -168,10 +188,20 @@ export class S3StorageBackend implements TusStorageBackend {
     } catch (error) {
       failure = error;
     }
+    // What arrived is stored by this request's own end: the records stop here.
+    await recorder?.close();
     const stored = await sink.settle();
+    const recorded = recorder !== null && recorder.recordedParts.length > 0;
+    if (stored.error !== undefined) {
+      // A part not stored, or a record lost to another writer (409): the parts recorded so far
+      // stay (they are stored; the client reads the offset again), nothing else of the request.
+      await abandon();
+      if (recorded && state.pending !== null) await this.objects.deleteQuietly(state.pending.key);
+      throw failure ?? stored.error;
+    }
     // Bytes are kept only when every part of the request is stored: otherwise the offset stays.
-    let keep = stored.error === undefined && (failure === undefined || keepsBytesAfter(failure, chunk));
-    if (failure === undefined && stored.error === undefined) {
+    let keep = failure === undefined || keepsBytesAfter(failure, chunk);
+    if (failure === undefined) {
       try {
         await chunk.verify(upload.offset + sink.received);
       } catch (error) {
@@ -181,8 +211,9 @@ export class S3StorageBackend implements TusStorageBackend {
       }
     }
     if (!keep || (failure !== undefined && sink.received === 0)) {
+      if (recorded && (await this.rollBack(upload, snapshot.s3, etag))) named = false;
       await abandon();
-      throw failure ?? stored.error;
+      throw failure;
     }
 
     const offset = upload.offset + sink.received;
@@ -199,7 +230,7 @@ export class S3StorageBackend implements TusStorageBackend {
         await this.objects.put(pending.key, stored.tail, { length: stored.tail.length, tagging: PENDING_OBJECT_TAG });
       }
       const s3: S3UploadState = { ...state, uploadId: created ? await created : uploadId, parts, pending };
-      const next = await this.saveInfo({ ...changed, offset, completedAt: null }, s3, { ifMatch: snapshot.etag });
+      const next = await this.saveInfo({ ...changed, offset, completedAt: null }, s3, { ifMatch: etag });
       committed = true;
       if (state.pending !== null) await this.objects.deleteQuietly(state.pending.key);
       const result = completing ? await this.complete(next, stored.tail) : next;
@@ -312,6 +343,19 @@ export class S3StorageBackend implements TusStorageBackend {
   private async removeStrays(key: string): Promise<void> {
     for await (const uploadId of this.objects.listMultipartUploads(key)) await this.objects.abortMultipartUpload(key, uploadId);
     for await (const pending of this.objects.listKeys(`${key}.pending.`)) await this.objects.deleteQuietly(pending);
+  }
+
+  /**
+   * Puts back the state a discarded request began from (its bytes failed the chunk's rules after
+   * some of its parts were recorded): "the upload exactly as it was". Its pending object is still
+   * there, deleted only by a request that commits. Should S3 refuse, the recorded parts stay: they
+   * are stored, and the offset they give is a true one.
+   */
+  private async rollBack(upload: UploadInfo, s3: S3UploadState, etag: string): Promise<boolean> {
+    return this.saveInfo(upload, s3, { ifMatch: etag }).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**

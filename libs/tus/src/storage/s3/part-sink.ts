@@ -10,19 +10,31 @@ export interface PartSinkOptions {
   firstPartNumber: number;
   /** The highest part number allowed; a part past it fails the stream with 413. */
   lastPartNumber: number;
-  /** Parts uploading at once; a full part waits for a free slot, which holds the stream back. */
+  /**
+   * Parts uploading at once (a part counts until {@link partStored} has settled for it); a full
+   * part waits for a free slot, which holds the stream back.
+   */
   maxInFlight: number;
   /** Bytes received by an earlier request (the pending object), placed before the stream's bytes. */
   prefill: Uint8Array;
   /** Uploads one part, resolving to its ETag. `body` is reused once the promise settles. */
   uploadPart(partNumber: number, body: Buffer): Promise<string>;
+  /**
+   * Called once a part is uploaded; its slot is freed when the promise settles. A rejection fails
+   * the stream as a failed upload does. Used to record progress while the request runs: holding
+   * the slot until then bounds what a crash can lose to the parts in flight plus the buffer.
+   */
+  partStored?(part: S3Part): Promise<void>;
 }
 
 /** What a {@link PartSink} stored, once its uploads settled. */
 export interface PartSinkResult {
-  /** Parts uploaded, in order. Empty when any upload failed. */
+  /**
+   * Parts uploaded, in order. When an upload failed they need not be contiguous: only those
+   * below the first failed part number can be built upon.
+   */
   parts: S3Part[];
-  /** The first upload failure; the request's bytes cannot be trusted to be stored when set. */
+  /** The first failure (of an upload or of `partStored`); the request's bytes cannot all be trusted to be stored when set. */
   error: unknown;
   /** Bytes after the last uploaded part (prefill included): the next pending object, or the last part. */
   tail: Buffer;
@@ -59,7 +71,7 @@ export class PartSink extends Writable {
   /** Waits for every part upload to settle; call once the stream has ended or failed. */
   async settle(): Promise<PartSinkResult> {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    const parts = this.uploadError === undefined ? this.uploaded.sort((a, b) => a.partNumber - b.partNumber) : [];
+    const parts = this.uploaded.sort((a, b) => a.partNumber - b.partNumber);
     return { parts, error: this.uploadError, tail: this.buffer.subarray(0, this.filled) };
   }
 
@@ -82,15 +94,18 @@ export class PartSink extends Writable {
     const partNumber = this.nextPartNumber++;
     if (partNumber > this.options.lastPartNumber) throw this.tooManyParts();
     const body = this.buffer;
+    const fail = (error: unknown) => {
+      this.uploadError ??= error;
+    };
     const upload: Promise<void> = this.options.uploadPart(partNumber, body).then(
-      (etag) => {
-        this.uploaded.push({ partNumber, etag, size: body.length });
+      async (etag) => {
+        const part = { partNumber, etag, size: body.length };
+        this.uploaded.push(part);
         this.spare.push(body);
+        await this.options.partStored?.(part).catch(fail);
       },
       // A failed request may still read its body: that buffer is not reused.
-      (error: unknown) => {
-        this.uploadError ??= error;
-      },
+      fail,
     );
     const tracked = upload.finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
