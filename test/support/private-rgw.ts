@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freeRgwPort, startRgw, type S3TestServer } from './rgw.mjs';
 
@@ -17,11 +19,28 @@ export interface PrivateRgw extends S3TestServer {
   startGateway(): Promise<void>;
 }
 
-/** Starts a private RGW (about 2 s on memstore) on the first free port set from 7600. */
+/**
+ * Starts a private RGW (about 2 s on memstore) on the first free port set from 7600, in a folder of
+ * its own. Two suites of one run (or two runs on one machine) may pick the same free port at the
+ * same moment: a start that fails tries the next free port.
+ */
 export async function startPrivateRgw(): Promise<PrivateRgw> {
-  const port = await freeRgwPort(7600, 40);
-  if (port === undefined) throw new Error('no free port set for a private RGW from 7600');
-  const rgw = await startRgw({ port, base: `/tmp/nestjs-tus-ceph-private-${port}`, install: false, timeoutMs: 120_000 });
+  let from = 7600;
+  let rgw: Awaited<ReturnType<typeof startRgw>> | undefined;
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 4 && rgw === undefined; attempt++) {
+    const port = await freeRgwPort(from, 40);
+    if (port === undefined) break;
+    const base = await mkdtemp(join(tmpdir(), `nestjs-tus-ceph-private-${port}-`));
+    try {
+      rgw = await startRgw({ port, base, install: false, timeoutMs: 120_000 });
+    } catch (error) {
+      lastError = error;
+      await rm(base, { recursive: true, force: true });
+      from = port + 2;
+    }
+  }
+  if (rgw === undefined) throw lastError ?? new Error('no free port set for a private RGW from 7600');
   const conf = `${rgw.base}/ceph.conf`;
   const pidFile = `${rgw.base}/run/client.rgw.a.pid`;
   const gatewayPid = async () => Number((await readFile(pidFile, 'utf8')).trim());
