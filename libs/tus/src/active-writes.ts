@@ -102,12 +102,14 @@ export class ActiveWrites {
    */
   async drain(timeoutMs: number): Promise<string[]> {
     this.shuttingDown = true;
-    const running = [...this.writes.entries()];
     // A body that has all arrived is only saving: it answers as usual.
-    for (const [, write] of running) if (!write.request.complete) write.request.destroy(new ShutdownInterruptionError());
-    const saved = Promise.all(running.map(([, write]) => write.ended));
-    const timer = sleep(timeoutMs, undefined, { ref: false });
-    await Promise.race([saved, timer]);
-    return running.filter(([id, write]) => this.writes.get(id) === write).map(([id]) => id);
+    for (const write of this.writes.values()) if (!write.request.complete) write.request.destroy(new ShutdownInterruptionError());
+    const deadline = sleep(timeoutMs, 'timeout' as const, { ref: false });
+    // Writes that waited for their lock register (and are ended) meanwhile: wait for them too.
+    while (this.writes.size > 0) {
+      const outcome = await Promise.race([Promise.all([...this.writes.values()].map((write) => write.ended)), deadline]);
+      if (outcome === 'timeout') break;
+    }
+    return [...this.writes.keys()];
   }
 }

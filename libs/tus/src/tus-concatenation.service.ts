@@ -14,9 +14,9 @@ import { isExpired, type NewUpload, type UploadInfo, uploadPreview } from './upl
  * The concatenation extensions: a final upload made of partials, assembled at once when they are
  * complete, or (concatenation-unfinished) recorded now and assembled when the last one completes.
  *
- * A final is always assembled holding its own lock and every partial's, taken in one sorted order
- * (so two finals, or a final and a DELETE, never wait on each other), with the partials read again
- * under them: a DELETE or an expiry sweep of a partial either waits for the copy or comes first,
+ * A final is assembled holding every partial's lock (and, when it was recorded before, its own),
+ * taken in one sorted order (so two finals, or a final and a DELETE, never wait on each other),
+ * with the partials read again under them: a DELETE or an expiry sweep of a partial either waits for the copy or comes first,
  * never in between. A final whose partial is gone (terminated, expired, or never fully recorded)
  * can never complete: it is terminated, with its `tus.pre-terminate` / `tus.post-terminate` events,
  * and answers 404 from then on.
@@ -90,7 +90,12 @@ export class TusConcatenationService {
       // Terminated since it was read: the final can never complete (settled below).
       if (!told) break;
     }
-    const settled = await this.settleFinal(upload.id, request);
+    // Busy: the last partial's PATCH is assembling it right now. The final exists and its creation
+    // was announced: the client gets its URL whatever the settling says.
+    const settled = await this.settleFinal(upload.id, request).catch((error: unknown) => {
+      if (error instanceof UploadLockedError) return upload;
+      throw error;
+    });
     if (settled === null) throw new UploadNotFoundError('A partial upload of this concatenation no longer exists');
     return settled;
   }

@@ -143,7 +143,7 @@ export class TusUploadService {
     if (upload.concat?.type === 'final') {
       // A final whose partials completed or went while its assembly could not run (a crash, a
       // busy partial) is settled by the next request that asks about it.
-      const settled = await this.concatenation.settleFinal(id, request).catch(keepStateIfBusy(upload));
+      const settled = await this.concatenation.settleFinal(id, request).catch(this.stateIfBusy(id));
       if (settled === null) throw new UploadNotFoundError();
       return settled;
     }
@@ -151,7 +151,7 @@ export class TusUploadService {
       // Every byte is stored but the upload was never finished: its last PATCH was cut off (a
       // crash) after its bytes reached storage. It finishes now, through the normal path, so that
       // `tus.pre-finish` can still veto and `tus.post-finish` fires once.
-      return this.append(id, request, { offset: upload.offset, body: false }).catch(keepStateIfBusy(upload));
+      return this.append(id, request, { offset: upload.offset, body: false }).catch(this.stateIfBusy(id));
     }
     return upload;
   }
@@ -298,6 +298,18 @@ export class TusUploadService {
     return stored;
   }
 
+  /**
+   * A HEAD that found work to finish (a final to assemble, a recovered upload to complete) and the
+   * upload busy or moved on meanwhile: the request holding it finishes that work; the HEAD answers
+   * the state as it is now (read again: what it read first may have been rolled back since).
+   */
+  private stateIfBusy(id: string): (error: unknown) => Promise<UploadInfo> {
+    return async (error) => {
+      if (error instanceof UploadLockedError || error instanceof OffsetMismatchError) return this.access.getLive(id);
+      throw error;
+    };
+  }
+
   private expiryFrom(now: Date): Date | null {
     const seconds = this.config.extensions.has('expiration') ? this.config.expirationSeconds : null;
     return seconds === null ? null : new Date(now.getTime() + seconds * 1000);
@@ -312,17 +324,6 @@ export class TusUploadService {
   }
 }
 
-/**
- * A HEAD that found work to finish (a final to assemble, a recovered upload to complete) and the
- * upload busy or moved on meanwhile: the request holding it finishes that work; the HEAD answers
- * the state it read, as it would have a moment earlier.
- */
-function keepStateIfBusy(upload: UploadInfo): (error: unknown) => UploadInfo {
-  return (error) => {
-    if (error instanceof UploadLockedError || error instanceof OffsetMismatchError) return upload;
-    throw error;
-  };
-}
 
 /** How long a HEAD waits for a stalled request it stopped to save its bytes. */
 const TAKEOVER_WAIT_MS = 2_000;

@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TUS_VERSION } from '../tus.constants.js';
-import { MethodNotAllowedError, TusError } from '../tus.errors.js';
+import { MethodNotAllowedError, ShuttingDownError, TusError } from '../tus.errors.js';
 import { RequestSupersededError, ShutdownInterruptionError } from '../active-writes.js';
 import { BodyIdleTimeoutError } from './idle-timeout.js';
 import { rawRequest } from './raw-request.js';
@@ -39,13 +39,25 @@ export class TusExceptionFilter implements ExceptionFilter {
     }
     const { status, message } = describe(exception);
     this.observer.failed(request, exception, kindOf(exception), status);
-    if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    // A shutdown's 503 is expected, not a fault: nothing to log.
+    const shuttingDown = exception instanceof ShuttingDownError;
+    if (status >= 500 && !shuttingDown) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (response.headersSent || response.sent) return;
     const headers: TusHeaders = status === 412 ? { 'Tus-Version': TUS_VERSION } : {};
     if (exception instanceof MethodNotAllowedError && exception.allow !== undefined) headers.Allow = exception.allow.join(', ');
-    // A body left unread (a chunk refused midway) is read and dropped: a client still sending
-    // gets its answer instead of a broken pipe, and a kept-alive connection stays usable.
-    if (!request.complete) request.resume();
+    if (shuttingDown) {
+      // The connection ends with the answer: reading the rest of a body a slow client sends would
+      // keep the server, and so the shutdown, waiting for it.
+      headers.Connection = 'close';
+      if (!request.complete) {
+        const raw = (response as { raw?: ServerResponse }).raw ?? (response as ServerResponse);
+        raw.once('finish', () => request.socket?.end());
+      }
+    } else if (!request.complete) {
+      // A body left unread (a chunk refused midway) is read and dropped: a client still sending
+      // gets its answer instead of a broken pipe, and a kept-alive connection stays usable.
+      request.resume();
+    }
     this.responder.send(request, response, status, headers, `${message.replace(/[\r\n]+/g, ' ')}\n`);
   }
 }

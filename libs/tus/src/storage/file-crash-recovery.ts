@@ -17,9 +17,10 @@ export interface CrashRepairAccess {
 
 /**
  * Repairs an upload whose writer died holding its lock (called by whoever takes that lock over,
- * before anything reads the state). What the dead writer had handed to the kernel is on disk, and
- * is kept, as the tus text asks ("store as much of the received data as possible"): the offset
- * becomes the data file's size. Only bytes that cannot be trusted are cut off:
+ * before anything reads the state). What the dead writer had handed to the kernel is in the data
+ * file after a crash of its process (not of the machine: nothing is fsynced), and is kept, as the
+ * tus text asks ("store as much of the received data as possible"): the offset becomes the data
+ * file's size. Only bytes that cannot be trusted are cut off:
  *
  * - the writer was storing a chunk that had to be verified whole (`Upload-Checksum`, or its
  *   trailer) and never was: its bytes go, back to the recorded offset;

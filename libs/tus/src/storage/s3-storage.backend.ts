@@ -159,12 +159,31 @@ export class S3StorageBackend implements TusStorageBackend {
     // loses only the parts in flight and the buffer; a chunk that must be verified whole
     // (Upload-Checksum) records nothing before its end.
     const recorder = chunk.keepOnInterrupt
-      ? new ProgressRecorder(state.parts.length + 1, async (parts) => {
-          const s3: S3UploadState = { ...state, uploadId: await ensureUpload(), parts: [...state.parts, ...parts], pending: null };
-          const saved = await this.saveInfo({ ...changed, offset: bytesIn(s3.parts), completedAt: null }, s3, { ifMatch: etag });
-          etag = this.snapshots.get(saved)!.etag;
-          named = true;
-        })
+      ? new ProgressRecorder(
+          state.parts.length + 1,
+          async (parts) => {
+            const s3: S3UploadState = { ...state, uploadId: await ensureUpload(), parts: [...state.parts, ...parts], pending: null };
+            const offset = bytesIn(s3.parts);
+            // The part that fills the upload is recorded with its completion, at the request's
+            // end: a record saying "every byte is here" while the request still runs would make a
+            // HEAD meanwhile try to finish the upload itself.
+            if (changed.length !== null && offset >= changed.length) return false;
+            try {
+              const saved = await this.saveInfo({ ...changed, offset, completedAt: null }, s3, { ifMatch: etag });
+              etag = this.snapshots.get(saved)!.etag;
+              named = true;
+              return true;
+            } catch (error) {
+              // A record whose answer never came may have been applied: the multipart upload it
+              // names must not be aborted by this request, whatever happens next.
+              if (!(error instanceof OffsetMismatchError)) named = true;
+              throw error;
+            }
+          },
+          // Only another writer winning the upload stops the request; S3 failing a record (a 5xx,
+          // a timeout) stops the records, and the request's own end saves what it stored.
+          (error) => error instanceof OffsetMismatchError,
+        )
       : null;
     // The multipart upload this request started is aborted when nothing of the request is kept
     // (and no record names it).

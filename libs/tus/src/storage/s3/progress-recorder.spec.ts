@@ -6,10 +6,13 @@ const part = (partNumber: number): S3Part => ({ partNumber, etag: `"e${partNumbe
 
 /** A record function whose writes the test answers one by one. */
 function manualRecords() {
-  const writes: { parts: number[]; answer(error?: unknown): void }[] = [];
+  const writes: { parts: number[]; answer(error?: unknown, recorded?: boolean): void }[] = [];
   const record = (parts: readonly S3Part[]) =>
-    new Promise<void>((resolve, reject) => {
-      writes.push({ parts: parts.map((each) => each.partNumber), answer: (error) => (error === undefined ? resolve() : reject(error)) });
+    new Promise<boolean>((resolve, reject) => {
+      writes.push({
+        parts: parts.map((each) => each.partNumber),
+        answer: (error, recorded = true) => (error === undefined ? resolve(recorded) : reject(error)),
+      });
     });
   return { writes, record };
 }
@@ -74,5 +77,31 @@ describe('ProgressRecorder', () => {
     expect(recorder.recordedParts.map((each) => each.partNumber)).toEqual([1]);
     await recorder.stored(part(2)); // after close: nothing more is recorded
     expect(writes).toHaveLength(1);
+  });
+
+  it('a write that fails otherwise (S3 down for a moment) or is declined only ends the recording: the request goes on', async () => {
+    for (const outcome of ['failed', 'declined'] as const) {
+      const { writes, record } = manualRecords();
+      const recorder = new ProgressRecorder(1, record, (error) => error instanceof RangeError);
+      const first = recorder.stored(part(1));
+      await tick();
+      if (outcome === 'failed') writes[0]!.answer(new Error('503'));
+      else writes[0]!.answer(undefined, false);
+      await first;
+      await recorder.stored(part(2));
+      expect(writes).toHaveLength(1);
+      expect(recorder.recordedParts).toEqual([]);
+      await recorder.close();
+    }
+  });
+
+  it('a failure the request must stop on still stops it', async () => {
+    const { writes, record } = manualRecords();
+    const recorder = new ProgressRecorder(1, record, (error) => error instanceof RangeError);
+    const lost = new RangeError('lost condition');
+    const first = recorder.stored(part(1));
+    await tick();
+    writes[0]!.answer(lost);
+    await expect(first).rejects.toBe(lost);
   });
 });

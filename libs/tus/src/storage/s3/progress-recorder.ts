@@ -1,7 +1,10 @@
 import type { S3Part } from './s3-upload-state.js';
 
-/** Records the parts of a request still running: `record` writes `.info` with them (conditionally). */
-export type RecordParts = (parts: readonly S3Part[]) => Promise<void>;
+/**
+ * Records the parts of a request still running: `record` writes `.info` with them (conditionally).
+ * Resolves to false when it chose not to record them (they wait for the request's end).
+ */
+export type RecordParts = (parts: readonly S3Part[]) => Promise<boolean>;
 
 interface Waiter {
   partNumber: number;
@@ -13,9 +16,11 @@ interface Waiter {
  * Records a request's parts in `.info` while the request runs, so that a crash of the process
  * loses only what no record covers yet. Parts finish out of order when several upload at once:
  * the contiguous run from the request's first part is what is recorded. One `.info` write at a
- * time, each with every part finished meanwhile (a slow write coalesces the next ones). A failed
- * write (above all a lost condition: another writer won the upload) stops all recording, and
- * every part waiting for a record, and every later one, is told so.
+ * time, each with every part finished meanwhile (a slow write coalesces the next ones). A write
+ * that fails with an error `stopsRequest` accepts (a lost condition: another writer won the
+ * upload) stops all recording, and every part waiting for a record, and every later one, is told
+ * so; any other failure, or a record `record` declines, only ends the recording: the request's own
+ * end records the rest.
  */
 export class ProgressRecorder {
   private readonly finished = new Map<number, S3Part>();
@@ -29,6 +34,7 @@ export class ProgressRecorder {
   constructor(
     private readonly firstPartNumber: number,
     private readonly record: RecordParts,
+    private readonly stopsRequest: (error: unknown) => boolean = () => true,
   ) {}
 
   /** Parts of this request that a write of `.info` holds. */
@@ -71,10 +77,11 @@ export class ProgressRecorder {
       while (!this.closed && this.failure === null && this.recorded < this.run.length) {
         const upTo = this.run.length;
         try {
-          await this.record(this.run.slice(0, upTo));
-          this.recorded = upTo;
+          if (await this.record(this.run.slice(0, upTo))) this.recorded = upTo;
+          else this.closed = true;
         } catch (error) {
-          this.failure = { error };
+          if (this.stopsRequest(error)) this.failure = { error };
+          else this.closed = true;
         }
         this.settleWaiters();
       }
