@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DetailedError, Upload } from 'tus-js-client';
-import { offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from './support/http.js';
+import { eventually, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from './support/http.js';
 import { startRelay, type Relay } from './support/relay.js';
 import { inspectS3Upload, s3ObjectsOf } from './support/s3-inspection.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from './support/s3-server.js';
@@ -27,8 +27,12 @@ interface CrashTarget {
   size: number;
   setUp(): Promise<void>;
   env(): Record<string, string>;
-  /** Waits, once the relay holds the body back, for the server to have done with what it got. */
-  settle(id: string): Promise<void>;
+  /**
+   * Waits, once the relay holds the body back at byte `at` of the upload, for the server to have
+   * done with what it got: a deadline of its own, never a fixed pause (under load a server takes
+   * its time, and a kill before it stored what it got would count as a loss).
+   */
+  settle(id: string, at: number): Promise<void>;
   /** Bytes of the upload stored at this moment (file: the data file's size; S3: recorded parts + `.pending`). */
   stored(id: string): Promise<number>;
   /** Most bytes a kill of a client that stopped sending may lose (the S3 backend's part buffer). */
@@ -47,16 +51,8 @@ function fileTarget(): CrashTarget {
       dir = await mkdtemp(join(tmpdir(), 'nestjs-tus-crash-'));
     },
     env: () => ({ UPLOAD_DIR: dir }),
-    settle: async (id) => {
-      // Until the data file stops growing: the server has written all the relay let through.
-      let last = -1;
-      for (let quiet = 0; quiet < 4; ) {
-        const size = (await stat(join(dir, id))).size;
-        quiet = size === last ? quiet + 1 : 0;
-        last = size;
-        await sleep(25);
-      }
-    },
+    // Every byte the relay let through is written to the data file.
+    settle: (id, at) => eventually(async () => (await stat(join(dir, id))).size === at, 60_000),
     stored: async (id) => (await stat(join(dir, id))).size,
     stalledLossBound: 0,
     leftovers: async (id) =>
@@ -76,8 +72,12 @@ function s3Target(): CrashTarget {
       bucket = await createTestBucket(client, 'crash');
     },
     env: () => sampleS3Env(s3ServerFromEnv(), bucket.bucket),
-    // Its part uploads in flight, done or not: a moment for them, then a random one.
-    settle: () => sleep(300 + randomInt(0, 300)),
+    // Every whole part of what the relay let through is stored and recorded (the rest, under a
+    // part, waits in the server's buffer), then a random moment more.
+    settle: async (id, at) => {
+      await eventually(async () => (await inspectS3Upload(client, bucket.bucket, id)).durable >= Math.floor(at / PART_SIZE) * PART_SIZE, 60_000);
+      await sleep(randomInt(0, 300));
+    },
     stored: async (id) => (await inspectS3Upload(client, bucket.bucket, id)).durable,
     // What has not filled a part yet is in memory until the request ends.
     stalledLossBound: PART_SIZE,
@@ -133,7 +133,12 @@ function uploadUntil(
             if (at !== -1 || relay.bodyBytes < killAfter) return;
             at = options.from + (relay.bodyBytes - baseline);
             if (options.mode === 'flowing') sample.process.kill('SIGKILL');
-            else void target.settle(uploadIdOf(seen.url!)).finally(() => sample.process.kill('SIGKILL'));
+            // A settle that never comes still ends in the kill; the assertions then count the loss.
+            else
+              void target
+                .settle(uploadIdOf(seen.url!), at)
+                .catch(() => undefined)
+                .then(() => sample.process.kill('SIGKILL'));
           };
     const upload = new Upload(source, {
       endpoint: `${relay.origin}/files/`,
