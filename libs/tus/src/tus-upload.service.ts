@@ -324,7 +324,6 @@ export class TusUploadService {
   }
 }
 
-
 /** How long a HEAD waits for a stalled request it stopped to save its bytes. */
 const TAKEOVER_WAIT_MS = 2_000;
 
