@@ -67,6 +67,27 @@ describe('ActiveWrites.stopIfStalled', () => {
   });
 });
 
+describe('ActiveWrites.stopIfStalled, bodies the client is not holding up', () => {
+  it('leaves a body the server holds back alone (bytes waiting unread), however long ago the last one was read', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    (request as unknown as PassThrough).write(Buffer.from('waiting'));
+    writes.register('u1', request, () => Date.now() - STALLED_AFTER_MS - 1);
+    expect(await writes.stopIfStalled('u1')).toBe(false);
+    expect(request.destroyed).toBe(false);
+  });
+
+  it('waits for a body that has all arrived, without cutting its connection', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    Object.assign(request, { complete: true });
+    const unregister = writes.register('u1', request, () => Date.now() - STALLED_AFTER_MS - 1);
+    setTimeout(unregister, 30);
+    expect(await writes.stopIfStalled('u1', 2_000)).toBe(true);
+    expect(request.destroyed).toBe(false);
+  });
+});
+
 describe('ActiveWrites.drain (shutdown)', () => {
   it('ends every running body, receiving or not, and waits for each to save', async () => {
     const writes = new ActiveWrites();

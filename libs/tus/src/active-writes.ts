@@ -86,9 +86,15 @@ export class ActiveWrites {
   async stopIfStalled(id: string, waitMs = 0): Promise<boolean> {
     const write = this.writes.get(id);
     if (write === undefined) return false;
-    if (!write.request.destroyed) {
-      if (Date.now() - write.lastActivity() < STALLED_AFTER_MS) return false;
-      write.request.destroy(new RequestSupersededError());
+    const { request } = write;
+    // A body that has all arrived is only saving, and one the server holds back (bytes waiting
+    // unread while storage is slow) is not the client's silence: neither is cut off, or the client
+    // that is still sending loses its connection (seen under load: the winner of two PATCHes was
+    // taken over by the loser waiting for the lock).
+    if (!request.destroyed && !request.complete) {
+      const heldBack = request.readableLength > 0 || request.readableFlowing === false;
+      if (heldBack || Date.now() - write.lastActivity() < STALLED_AFTER_MS) return false;
+      request.destroy(new RequestSupersededError());
       this.metrics.takeover();
     }
     if (waitMs > 0) await Promise.race([write.ended, sleep(waitMs)]);

@@ -4,6 +4,7 @@ import { appendFile, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { OffsetMismatchError } from '../tus.errors.js';
 import type { NewUpload } from '../upload-info.js';
 import { FileStorageBackend } from './file-storage.backend.js';
 import { PROCESS_HOST } from './process-identity.js';
@@ -115,6 +116,23 @@ describe('file backend: a writer that died mid-chunk', () => {
     } finally {
       await release();
     }
+  });
+
+  it('a writer that finds unrecorded bytes without a lock to take over (two takeovers raced) records them and answers 409', async () => {
+    const id = await upload(1000, 100);
+    await appendFile(join(dir, id), Buffer.alloc(250, 2));
+    const stale = await backend.get(id);
+    expect(stale.offset).toBe(100);
+    const release = await backend.lock(id);
+    try {
+      const { Readable } = await import('node:stream');
+      const chunk = { stream: Readable.from([Buffer.alloc(10, 9)]), stages: [], keepOnInterrupt: true, verify: async () => undefined };
+      await expect(backend.write(stale, chunk)).rejects.toBeInstanceOf(OffsetMismatchError);
+    } finally {
+      await release();
+    }
+    expect((await backend.get(id)).offset).toBe(350);
+    expect(await dataSize(id)).toBe(350);
   });
 
   it('never touches an upload whose writer lives (another process sharing the folder)', async () => {

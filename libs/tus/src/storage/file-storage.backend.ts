@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../tus.constants.js';
-import { InsufficientStorageError, InvalidRequestError, UploadLockedError, UploadNotFoundError } from '../tus.errors.js';
+import { InsufficientStorageError, InvalidRequestError, OffsetMismatchError, UploadLockedError, UploadNotFoundError } from '../tus.errors.js';
 import { isValidUploadId } from '../protocol/upload-id.js';
 import type { NewUpload, UploadInfo } from '../upload-info.js';
 import { keepsBytesAfter } from './chunk-outcome.js';
@@ -180,12 +180,19 @@ export class FileStorageBackend implements TusStorageBackend {
   async write(upload: UploadInfo, chunk: ChunkSource, changes: UploadChanges = {}): Promise<UploadInfo> {
     const path = this.dataPath(upload.id);
     const fresh = upload.offset === 0 ? this.takeFresh(upload.id) : undefined;
-    // The client sends its bytes from the recorded offset: what lies past it (a crashed writer's
-    // bytes that no repair recorded, which only a race of two takeovers leaves) is being sent again
-    // and must not survive behind a shorter chunk. (A file this process just created is empty.)
+    // Bytes past the recorded offset that no repair recorded (only a race of two processes taking
+    // over a dead writer's lock leaves them): repaired now like any crashed write, and when that
+    // moves the offset, the client is told to ask again (409) and sends only what is missing.
+    // (A file this process just created under its lock is empty.)
     if (fresh === undefined && (await stat(path)).size > upload.offset) {
-      await truncate(path, upload.offset);
-      await unlink(this.unverifiedPath(upload.id)).catch(() => undefined);
+      await repairCrashedWrite(this.repairAccess, upload.id).catch((error: unknown) => {
+        throw storageError(error);
+      });
+      const repaired = await this.readInfo(upload.id);
+      if (repaired.offset !== upload.offset) {
+        throw new OffsetMismatchError(`The upload is at offset ${repaired.offset}: read it again`);
+      }
+      // Nothing was kept (an unverified chunk, bytes past the length): cut back, the write goes on.
     }
     // A chunk verified only at its end: marked while it is written, so that a crash mid-chunk cuts
     // it off instead of keeping bytes no one verified (repairCrashedWrite).
