@@ -4,6 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from '../../libs/tus/src/storage/process-identity.js';
 import { freeRgwPort, startRgw, type S3TestServer } from './rgw.mjs';
 
 /**
@@ -69,15 +70,6 @@ export async function startPrivateRgw(): Promise<PrivateRgw> {
     },
     stop: rgw.stop,
   };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function answers(endpoint: string): Promise<boolean> {
