@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { S3StorageBackend } from '../libs/tus/src/storage/s3-storage.backend.js';
-import { InvalidRequestError } from '../libs/tus/src/tus.errors.js';
-import type { UploadInfo } from '../libs/tus/src/upload-info.js';
+import { S3StorageBackend } from '../libs/tus/src/storage/s3/s3-storage.backend.js';
+import { InvalidRequestError } from '../libs/tus/src/errors/tus.errors.js';
+import type { UploadInfo } from '../libs/tus/src/protocol/upload-info.js';
 import { chunkFrom, etagOf, keysUnder, MiB, multipartUploadsUnder, readAll } from './support/s3-backend.helpers.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from './support/s3-server.js';
 import { newUpload } from './support/storage-backend.suite.js';

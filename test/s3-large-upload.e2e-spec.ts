@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { S3StorageBackend } from '../libs/tus/src/storage/s3-storage.backend.js';
+import { S3StorageBackend } from '../libs/tus/src/storage/s3/s3-storage.backend.js';
 import { MiB } from './support/s3-backend.helpers.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from './support/s3-server.js';
 import { newUpload } from './support/storage-backend.suite.js';

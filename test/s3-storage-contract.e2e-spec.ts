@@ -1,4 +1,4 @@
-import { S3StorageBackend } from '../libs/tus/src/storage/s3-storage.backend.js';
+import { S3StorageBackend } from '../libs/tus/src/storage/s3/s3-storage.backend.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from './support/s3-server.js';
 import { describeStorageBackend } from './support/storage-backend.suite.js';
 

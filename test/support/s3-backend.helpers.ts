@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { ChunkSource } from '../../libs/tus/src/storage/tus-storage-backend.interface.js';
 import type { TusStorageBackend } from '../../libs/tus/src/storage/tus-storage-backend.interface.js';
-import type { UploadInfo } from '../../libs/tus/src/upload-info.js';
+import type { UploadInfo } from '../../libs/tus/src/protocol/upload-info.js';
 
 export const MiB = 1024 * 1024;
 

@@ -1,12 +1,12 @@
-export { TusModule } from './tus.module.js';
-export { TUS_MODULE_OPTIONS, TUS_OPTIONS_TYPE, TUS_ASYNC_OPTIONS_TYPE } from './tus.module-definition.js';
-export type { TusModuleOptions, TusModuleExtras, TusIntent, TusCorsOptions, TusMetricsOptions, TusMetricsRegistry } from './tus-options.interface.js';
-export { TusStorageService, type TusStorageHealth } from './tus-storage.service.js';
-export { TusClock } from './tus.clock.js';
-export { TusEvent, type TusEventName, type TusPreEvent, type TusPostEvent } from './events/tus.events.js';
-export { TUS_VERSION, TUS_EXTENSIONS, TUS_EXPOSED_HEADERS, type TusExtension } from './tus.constants.js';
-export * from './tus.errors.js';
-export type { UploadInfo, UploadConcatInfo, UploadStorageLocation, NewUpload } from './upload-info.js';
+export { TusModule } from './module/tus.module.js';
+export { TUS_MODULE_OPTIONS, TUS_OPTIONS_TYPE, TUS_ASYNC_OPTIONS_TYPE } from './module/tus.module-definition.js';
+export type { TusModuleOptions, TusModuleExtras, TusIntent, TusCorsOptions, TusMetricsOptions, TusMetricsRegistry } from './module/tus-options.interface.js';
+export { TusStorageService, type TusStorageHealth } from './core/tus-storage.service.js';
+export { TusClock } from './core/tus.clock.js';
+export { TusEvent, type TusEventName, type TusPreEvent, type TusPostEvent } from './core/events/tus.events.js';
+export { TUS_VERSION, TUS_EXTENSIONS, TUS_EXPOSED_HEADERS, type TusExtension } from './protocol/tus.constants.js';
+export * from './errors/tus.errors.js';
+export type { UploadInfo, UploadConcatInfo, UploadStorageLocation, NewUpload } from './protocol/upload-info.js';
 export type { UploadMetadata } from './protocol/metadata.js';
 export {
   TusStorageBackend,
@@ -15,7 +15,7 @@ export {
   type UploadChanges,
   type ReleaseLock,
 } from './storage/tus-storage-backend.interface.js';
-export { FileStorageBackend, type FileStorageOptions } from './storage/file-storage.backend.js';
+export { FileStorageBackend, type FileStorageOptions } from './storage/file/file-storage.backend.js';
 export { KeyedMutex } from './storage/keyed-mutex.js';
 export { keepsBytesAfter } from './storage/chunk-outcome.js';
 export { encodeUploadInfo, decodeUploadInfo, type StoredUploadInfo } from './storage/upload-info.codec.js';

@@ -1,5 +1,5 @@
-import type { TusCorsOptions } from '../tus-options.interface.js';
-import { TUS_ALLOWED_HEADERS, TUS_EXPOSED_HEADERS, TUS_METHODS } from '../tus.constants.js';
+import type { TusCorsOptions } from '../module/tus-options.interface.js';
+import { TUS_ALLOWED_HEADERS, TUS_EXPOSED_HEADERS, TUS_METHODS } from '../protocol/tus.constants.js';
 import type { TusHeaders } from './tus-responder.js';
 
 const EXPOSE = TUS_EXPOSED_HEADERS.join(', ');

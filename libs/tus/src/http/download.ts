@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parseRange, type ByteRange } from '../protocol/range.js';
 import { formatHttpDate } from '../protocol/headers.js';
-import type { UploadInfo } from '../upload-info.js';
+import type { UploadInfo } from '../protocol/upload-info.js';
 import { contentDisposition, downloadContentType } from './content-disposition.js';
 import { header } from './raw-request.js';
 import type { TusHeaders } from './tus-responder.js';

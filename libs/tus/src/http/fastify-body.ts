@@ -1,5 +1,5 @@
 import type { AbstractHttpAdapter } from '@nestjs/core';
-import { OFFSET_OCTET_STREAM } from '../tus.constants.js';
+import { OFFSET_OCTET_STREAM } from '../protocol/tus.constants.js';
 
 interface FastifyLike {
   hasContentTypeParser(type: string): boolean;

@@ -1,5 +1,5 @@
 import { HttpException } from '@nestjs/common';
-import { UnsupportedMediaTypeError } from '../tus.errors.js';
+import { UnsupportedMediaTypeError } from '../errors/tus.errors.js';
 
 /** What the frameworks' own errors look like: Fastify's (a content type without a parser, a body its parser refused) and Express's body parsers'. */
 export interface FrameworkError extends Error {

@@ -1,8 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TUS_VERSION } from '../tus.constants.js';
-import { MethodNotAllowedError, ShuttingDownError, TusError } from '../tus.errors.js';
-import { RequestSupersededError, ShutdownInterruptionError } from '../active-writes.js';
+import { TUS_VERSION } from '../protocol/tus.constants.js';
+import { MethodNotAllowedError, ShuttingDownError, TusError } from '../errors/tus.errors.js';
+import { RequestSupersededError, ShutdownInterruptionError } from '../core/active-writes.js';
 import { BodyIdleTimeoutError } from './idle-timeout.js';
 import { rawRequest } from './raw-request.js';
 import { TusResponder, type TusHeaders } from './tus-responder.js';

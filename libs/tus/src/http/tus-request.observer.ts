@@ -1,9 +1,9 @@
 import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Observable } from 'rxjs';
-import { TUS_CONFIG, type TusConfig } from '../tus.config.js';
-import type { TusSpan } from '../observability/tus-tracing.js';
-import { NO_METRICS } from '../observability/tus-metrics.js';
+import { TUS_CONFIG, type TusConfig } from '../module/tus-config.factory.js';
+import type { TusSpan } from '../core/observability/tus-tracing.js';
+import { NO_METRICS } from '../core/observability/tus-metrics.js';
 import { header, rawRequest } from './raw-request.js';
 
 /**

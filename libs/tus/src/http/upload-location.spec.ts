@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { IncomingMessage } from 'node:http';
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError } from '../errors/tus.errors.js';
 import { uploadLocation } from './upload-location.js';
 
 function request(url: string, headers: Record<string, string>, encrypted = false): IncomingMessage {

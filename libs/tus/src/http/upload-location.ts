@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError } from '../errors/tus.errors.js';
 import { header } from './raw-request.js';
 
 // RFC 9110 7.2: Host = uri-host [ ":" port ], uri-host an IP literal or a reg-name (RFC 3986).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError } from '../errors/tus.errors.js';
 import { formatHttpDate, isOffsetOctetStream, parseCreationLength, parseMethodOverride, parseNonNegativeInteger } from './headers.js';
 import { latin1, parsedOrRefused, RUNS } from './testing/header-properties.js';
 

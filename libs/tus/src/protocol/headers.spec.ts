@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidRequestError, UnsupportedVersionError } from '../tus.errors.js';
+import { InvalidRequestError, UnsupportedVersionError } from '../errors/tus.errors.js';
 import {
   assertTusResumable,
   formatHttpDate,

@@ -1,5 +1,5 @@
-import { TUS_VERSION } from '../tus.constants.js';
-import { InvalidRequestError, UnsupportedVersionError } from '../tus.errors.js';
+import { TUS_VERSION } from './tus.constants.js';
+import { InvalidRequestError, UnsupportedVersionError } from '../errors/tus.errors.js';
 
 const DIGITS = /^\d+$/;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { InvalidRequestError, MetadataTooLargeError } from '../tus.errors.js';
+import { InvalidRequestError, MetadataTooLargeError } from '../errors/tus.errors.js';
 import { parseMetadata, stringifyMetadata, type UploadMetadata } from './metadata.js';
 import { charEdit, editOnce, latin1, parsedOrRefused, RUNS } from './testing/header-properties.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError } from '../errors/tus.errors.js';
 import { assertValidMetadata, parseMetadata, stringifyMetadata } from './metadata.js';
 
 describe('parseMetadata', () => {

@@ -1,4 +1,4 @@
-import { InvalidRequestError, MetadataTooLargeError } from '../tus.errors.js';
+import { InvalidRequestError, MetadataTooLargeError } from '../errors/tus.errors.js';
 import { isBase64 } from './base64.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError } from '../errors/tus.errors.js';
 import { CHECKSUM_ALGORITHMS, parseUploadChecksum, type UploadChecksum } from './upload-checksum.js';
 import { charEdit, editOnce, latin1, parsedOrRefused, RUNS } from './testing/header-properties.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError } from '../errors/tus.errors.js';
 import { CHECKSUM_ALGORITHMS, parseUploadChecksum } from './upload-checksum.js';
 
 const digest = (algorithm: string) => createHash(algorithm).update('hello').digest();

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError } from '../errors/tus.errors.js';
 import { isBase64 } from './base64.js';
 
 /** Algorithms of the checksum extension, as `Tus-Checksum-Algorithm` lists them; sha1 is mandatory. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError } from '../errors/tus.errors.js';
 import { formatFinalConcat, parseUploadConcat, uploadIdFromUrl } from './upload-concat.js';
 
 describe('parseUploadConcat', () => {

@@ -1,4 +1,4 @@
-import { InvalidRequestError } from '../tus.errors.js';
+import { InvalidRequestError } from '../errors/tus.errors.js';
 
 /** A parsed `Upload-Concat` header (tus concatenation extension). */
 export type UploadConcat = { type: 'partial' } | { type: 'final'; urls: string[] };

@@ -1,4 +1,4 @@
-import { TusError } from '../tus.errors.js';
+import { TusError } from '../errors/tus.errors.js';
 import type { ChunkSource } from './tus-storage-backend.interface.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UploadLockedError } from '../tus.errors.js';
+import { UploadLockedError } from '../errors/tus.errors.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 describe('KeyedMutex', () => {

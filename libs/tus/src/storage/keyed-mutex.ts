@@ -1,4 +1,4 @@
-import { UploadLockedError } from '../tus.errors.js';
+import { UploadLockedError } from '../errors/tus.errors.js';
 
 interface Waiter {
   grant: () => void;

@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import type { Readable, Transform } from 'node:stream';
-import type { TusExtension } from '../tus.constants.js';
-import type { NewUpload, UploadConcatInfo, UploadInfo } from '../upload-info.js';
+import type { TusExtension } from '../protocol/tus.constants.js';
+import type { NewUpload, UploadConcatInfo, UploadInfo } from '../protocol/upload-info.js';
 
 /** The bytes of one request, as a backend stores them. */
 export interface ChunkSource {

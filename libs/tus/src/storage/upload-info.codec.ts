@@ -1,4 +1,4 @@
-import type { UploadInfo } from '../upload-info.js';
+import type { UploadInfo } from '../protocol/upload-info.js';
 
 /** The JSON form of an {@link UploadInfo}, as backends persist it (dates as ISO strings). */
 export type StoredUploadInfo = Omit<UploadInfo, 'createdAt' | 'expiresAt' | 'completedAt'> & {

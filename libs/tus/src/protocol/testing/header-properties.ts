@@ -1,6 +1,6 @@
 import { expect } from '@jest/globals';
 import fc from 'fast-check';
-import { InvalidRequestError } from '../../tus.errors.js';
+import { InvalidRequestError } from '../../errors/tus.errors.js';
 
 // What the header parsers' property specs share. Not part of the library (tsconfig.lib.json
 // leaves out `testing/`): fast-check and Jest are devDependencies.

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { PayloadTooLargeError } from '../../tus.errors.js';
+import { PayloadTooLargeError } from '../../errors/tus.errors.js';
 import type { S3Part } from './s3-upload-state.js';
 
 /** Options of {@link PartSink}. */

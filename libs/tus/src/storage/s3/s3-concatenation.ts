@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { PayloadTooLargeError } from '../../tus.errors.js';
+import { PayloadTooLargeError } from '../../errors/tus.errors.js';
 import { planConcatenation, type ObjectRange } from './concat-plan.js';
 import { MAX_PART_COUNT, MIN_PART_SIZE } from './part-size.js';
 import type { S3Objects } from './s3-objects.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UploadLockedError } from '../../tus.errors.js';
+import { UploadLockedError } from '../../errors/tus.errors.js';
 import { isConditionFailed, isNotFound, type S3Objects } from './s3-objects.js';
 import { bareEtag } from './s3-upload-state.js';
 import { isDeadHere, parseHolder, PROCESS_HOST } from '../process-identity.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { OffsetMismatchError, StorageUnavailableError } from '../../tus.errors.js';
+import { OffsetMismatchError, StorageUnavailableError } from '../../errors/tus.errors.js';
 import { storageErrorOf } from './s3-objects.js';
 
 const sdkError = (name: string, fields: Record<string, unknown>) => Object.assign(new Error(name), { name, ...fields });

@@ -15,7 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { StorageUnavailableError, TusError } from '../../tus.errors.js';
+import { StorageUnavailableError, TusError } from '../../errors/tus.errors.js';
 import type { ObjectRange } from './concat-plan.js';
 import type { S3Part } from './s3-upload-state.js';
 

@@ -1,4 +1,4 @@
-import type { UploadInfo } from '../../upload-info.js';
+import type { UploadInfo } from '../../protocol/upload-info.js';
 import { decodeUploadInfo, encodeUploadInfo, type StoredUploadInfo } from '../upload-info.codec.js';
 
 /** A part of the upload's multipart upload, recorded once its request was committed. */

@@ -1,0 +1,132 @@
+import { describe, expect, it } from '@jest/globals';
+import { PassThrough } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { ActiveWrites, RequestSupersededError, ShutdownInterruptionError } from './active-writes.js';
+import { STALLED_AFTER_MS } from '../protocol/tus.constants.js';
+
+/** A stand-in request: a stream that records what destroyed it. */
+function fakeRequest(): IncomingMessage & { reason?: Error } {
+  const request = new PassThrough() as unknown as IncomingMessage & { reason?: Error };
+  request.on('error', (error) => (request.reason = error));
+  return request;
+}
+
+/** Registers a write that saves `saveMs` after its request is destroyed. */
+function writeSaving(writes: ActiveWrites, request: IncomingMessage, lastActivity: number, saveMs: number): { saved: () => boolean } {
+  let saved = false;
+  const unregister = writes.register('u1', request, () => lastActivity);
+  request.once('close', () =>
+    setTimeout(() => {
+      saved = true;
+      unregister();
+    }, saveMs),
+  );
+  return { saved: () => saved };
+}
+
+describe('ActiveWrites.stopIfStalled', () => {
+  it('leaves a request that received bytes recently alone', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    writeSaving(writes, request, Date.now(), 10);
+    expect(await writes.stopIfStalled('u1', 100)).toBe(false);
+    expect(request.destroyed).toBe(false);
+  });
+
+  it('stops a silent request and waits for it to save', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    const write = writeSaving(writes, request, Date.now() - STALLED_AFTER_MS - 1, 50);
+    expect(await writes.stopIfStalled('u1', 2_000)).toBe(true);
+    expect(request.reason).toBeInstanceOf(RequestSupersededError);
+    expect(write.saved()).toBe(true);
+  });
+
+  it('waits for a request that already ended (idle timeout, client gone) to save, however recent its last bytes', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    const write = writeSaving(writes, request, Date.now(), 50);
+    const ended = new Error('ended by the idle timeout');
+    request.destroy(ended);
+    expect(await writes.stopIfStalled('u1', 2_000)).toBe(true);
+    expect(request.reason).toBe(ended);
+    expect(write.saved()).toBe(true);
+  });
+
+  it('waits no longer than asked', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    const write = writeSaving(writes, request, Date.now(), 500);
+    request.destroy();
+    expect(await writes.stopIfStalled('u1', 50)).toBe(true);
+    expect(write.saved()).toBe(false);
+  });
+
+  it('has nothing to stop for an upload nobody writes', async () => {
+    expect(await new ActiveWrites().stopIfStalled('u1', 50)).toBe(false);
+  });
+});
+
+describe('ActiveWrites.stopIfStalled, bodies the client is not holding up', () => {
+  it('leaves a body the server holds back alone (bytes waiting unread), however long ago the last one was read', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    (request as unknown as PassThrough).write(Buffer.from('waiting'));
+    writes.register('u1', request, () => Date.now() - STALLED_AFTER_MS - 1);
+    expect(await writes.stopIfStalled('u1')).toBe(false);
+    expect(request.destroyed).toBe(false);
+  });
+
+  it('waits for a body that has all arrived, without cutting its connection', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    Object.assign(request, { complete: true });
+    const unregister = writes.register('u1', request, () => Date.now() - STALLED_AFTER_MS - 1);
+    setTimeout(unregister, 30);
+    expect(await writes.stopIfStalled('u1', 2_000)).toBe(true);
+    expect(request.destroyed).toBe(false);
+  });
+});
+
+describe('ActiveWrites.drain (shutdown)', () => {
+  it('ends every running body, receiving or not, and waits for each to save', async () => {
+    const writes = new ActiveWrites();
+    const receiving = fakeRequest();
+    const silent = fakeRequest();
+    let saved = 0;
+    for (const [id, request, lastActivity] of [['a', receiving, Date.now()], ['b', silent, 0]] as const) {
+      const unregister = writes.register(id, request, () => lastActivity);
+      request.once('close', () => setTimeout(() => (saved++, unregister()), 30));
+    }
+    expect(await writes.drain(2_000)).toEqual([]);
+    expect(saved).toBe(2);
+    expect(receiving.reason).toBeInstanceOf(ShutdownInterruptionError);
+    expect(silent.reason).toBeInstanceOf(ShutdownInterruptionError);
+    expect(writes.draining).toBe(true);
+  });
+
+  it('leaves a body that has all arrived to save and answer', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    Object.assign(request, { complete: true });
+    const unregister = writes.register('a', request, () => Date.now());
+    setTimeout(unregister, 30);
+    expect(await writes.drain(2_000)).toEqual([]);
+    expect(request.destroyed).toBe(false);
+  });
+
+  it('gives up after its timeout and names the uploads still saving', async () => {
+    const writes = new ActiveWrites();
+    writes.register('slow', fakeRequest(), () => Date.now());
+    expect(await writes.drain(50)).toEqual(['slow']);
+  });
+
+  it('ends a body that registers after the shutdown began (it waited for its lock)', async () => {
+    const writes = new ActiveWrites();
+    await writes.drain(10);
+    const late = fakeRequest();
+    writes.register('late', late, () => Date.now());
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(late.reason).toBeInstanceOf(ShutdownInterruptionError);
+  });
+});

@@ -1,0 +1,156 @@
+import {
+  Controller,
+  Delete,
+  Get,
+  Head,
+  Inject,
+  Options,
+  Param,
+  Patch,
+  Post,
+  Req,
+  Res,
+  type Type,
+  UseFilters,
+  UseGuards,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { TUS_CONFIG, type TusConfig } from '../../module/tus-config.factory.js';
+import { TUS_VERSION } from '../../protocol/tus.constants.js';
+import { MethodNotAllowedError } from '../../errors/tus.errors.js';
+import { TusUploadService } from '../../core/tus-upload.service.js';
+import { ChecksumInterceptor } from './checksum.interceptor.js';
+import { CHECKSUM_ALGORITHMS } from '../../protocol/upload-checksum.js';
+import { parseMethodOverride } from '../../protocol/headers.js';
+import { planDownload } from '../download.js';
+import { header, rawRequest } from '../raw-request.js';
+import { TusExceptionFilter } from '../tus-exception.filter.js';
+import { TusResponder } from '../tus-responder.js';
+import { TusResumableGuard } from './tus-resumable.guard.js';
+import { TusRequestInterceptor } from '../tus-request.observer.js';
+import { TusRouteGuards } from '../tus-route.guards.js';
+import { FastifyTusRoute } from '../fastify-routes.js';
+import { concatHeader, expiryHeader, uploadStateHeaders } from './upload-headers.js';
+import { uploadLocation } from '../upload-location.js';
+
+type AdapterRequest = IncomingMessage | { raw: IncomingMessage };
+
+/**
+ * The tus routes. Each handler maps one method's headers to {@link TusUploadService} and its
+ * result to the spec's response; errors are thrown and answered by {@link TusExceptionFilter}.
+ * The class is mounted at the configured path by {@link createTusController}.
+ */
+@UseFilters(TusExceptionFilter)
+@UseGuards(TusResumableGuard, TusRouteGuards)
+@UseInterceptors(TusRequestInterceptor)
+export class TusController {
+  constructor(
+    @Inject(TUS_CONFIG) private readonly config: TusConfig,
+    private readonly uploads: TusUploadService,
+    private readonly responder: TusResponder,
+  ) {}
+
+  /** Server capabilities (checklist 7), and CORS preflights; open to any caller. */
+  @Options(['', ':id'])
+  @FastifyTusRoute()
+  options(@Req() request: AdapterRequest, @Res() response: unknown): void {
+    const { extensions, advertisedMaxSize } = this.config;
+    this.responder.send(rawRequest(request), response, 204, {
+      'Tus-Version': TUS_VERSION,
+      'Tus-Extension': extensions.size > 0 ? [...extensions].join(',') : undefined,
+      'Tus-Max-Size': advertisedMaxSize,
+      'Tus-Checksum-Algorithm': extensions.has('checksum') || extensions.has('checksum-trailer') ? CHECKSUM_ALGORITHMS.join(',') : undefined,
+    });
+  }
+
+  /** Creation (and creation-with-upload, concatenation): 201 with `Location`, and `Upload-Concat` echoed. */
+  @Post()
+  @FastifyTusRoute()
+  @UseInterceptors(ChecksumInterceptor)
+  async create(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+    const raw = rawRequest(request);
+    const upload = await this.uploads.create(raw);
+    const unfinishedFinal = upload.concat?.type === 'final' && upload.completedAt === null;
+    this.responder.send(raw, response, 201, {
+      Location: uploadLocation(raw, upload.id, {
+        relative: this.config.relativeLocation,
+        trustForwardedHeaders: this.config.trustForwardedHeaders,
+      }),
+      'Upload-Offset': unfinishedFinal ? undefined : upload.offset,
+      ...concatHeader(upload),
+      ...expiryHeader(upload),
+    });
+  }
+
+  /** Checklist 4: `X-HTTP-Method-Override` on a POST to an upload, for clients that cannot send PATCH or DELETE. */
+  @Post(':id')
+  @FastifyTusRoute()
+  @UseInterceptors(ChecksumInterceptor)
+  async override(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+    const raw = rawRequest(request);
+    switch (parseMethodOverride(header(raw, 'x-http-method-override'))) {
+      case 'PATCH':
+        return this.append(id, raw, response);
+      case 'HEAD':
+        return this.head(id, request, response);
+      case 'DELETE':
+        return this.terminate(id, request, response);
+      default:
+        throw new MethodNotAllowedError('POST on an upload needs X-HTTP-Method-Override');
+    }
+  }
+
+  /** The upload's state (checklist 8-13). */
+  @Head(':id')
+  @FastifyTusRoute()
+  async head(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+    const raw = rawRequest(request);
+    const upload = await this.uploads.head(id, raw);
+    this.responder.send(raw, response, 200, uploadStateHeaders(upload));
+  }
+
+  /** Appends a chunk (checklist 14-21): 204 with the new `Upload-Offset`. */
+  @Patch(':id')
+  @FastifyTusRoute()
+  @UseInterceptors(ChecksumInterceptor)
+  async patch(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+    return this.append(id, rawRequest(request), response);
+  }
+
+  private async append(id: string, raw: IncomingMessage, response: unknown): Promise<void> {
+    const upload = await this.uploads.patch(id, raw);
+    this.responder.send(raw, response, 204, { 'Upload-Offset': upload.offset, ...expiryHeader(upload) });
+  }
+
+  /** Termination (checklist 34). */
+  @Delete(':id')
+  @FastifyTusRoute()
+  async terminate(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+    const raw = rawRequest(request);
+    await this.uploads.terminate(id, raw);
+    this.responder.send(raw, response, 204, {});
+  }
+
+  /** Download of a completed upload, with `Range` and conditional requests. */
+  @Get(':id')
+  @FastifyTusRoute()
+  async download(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+    const raw = rawRequest(request);
+    const upload = await this.uploads.download(id, raw);
+    const plan = planDownload(upload, raw);
+    if (!('range' in plan)) {
+      this.responder.send(raw, response, plan.status, plan.headers);
+      return;
+    }
+    const stream = await this.config.backend.createReadStream(upload, plan.range ?? {});
+    this.responder.stream(raw, response, plan.status, plan.headers, stream);
+  }
+}
+
+/** The controller class mounted at `path` (known when the module is defined, even for `forRootAsync`). */
+export function createTusController(path: string): Type<TusController> {
+  @Controller(path)
+  class TusRoutesController extends TusController {}
+  return TusRoutesController;
+}
