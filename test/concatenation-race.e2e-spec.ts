@@ -27,7 +27,7 @@ describe.each(BACKENDS)('a final upload and its partials on the $name backend', 
   beforeAll(async () => {
     app = await startTusApp({ expirationSeconds: 3600 }, { backend, clock });
     const store = app.app.get<TusStorageBackend>(TusStorageBackend);
-    const concatenate = store.concatenate.bind(store);
+    const concatenate = store.concatenate!.bind(store);
     store.concatenate = async (...args) => {
       if (failOnce) {
         const error = failOnce;

@@ -10,7 +10,7 @@ import { TARGETS } from './support/targets.js';
 import { fileBackend } from './support/backends.js';
 import { ManualClock, PLATFORMS, startTusApp, type RunningApp } from './support/tus-app.js';
 import { runUpload } from './support/tus-client.js';
-import { STALLED_AFTER_MS } from '../libs/tus/src/protocol/tus.constants.js';
+import { STALLED_AFTER_MS } from '../libs/tus/src/core/active-writes.js';
 
 const MiB = 1024 * 1024;
 

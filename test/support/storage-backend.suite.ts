@@ -14,11 +14,14 @@ import {
   UploadNotFoundError,
 } from './storage-backend.fixtures.js';
 
+/** A backend with every optional capability, as the suite tests them all. */
+export type CapableBackend = TusStorageBackend & Required<Pick<TusStorageBackend, 'concatenate' | 'lock' | 'list'>>;
+
 /** A backend under test, and how to dispose of it. */
 export interface BackendUnderTest {
-  backend: TusStorageBackend;
+  backend: CapableBackend;
   /** A second instance on the same store, as another process would have. */
-  twin?: TusStorageBackend;
+  twin?: CapableBackend;
   cleanup(): Promise<void>;
 }
 
@@ -54,10 +57,14 @@ const read = async (backend: TusStorageBackend, upload: UploadInfo, range?: { st
  * The storage contract, as every backend must honour it (file and S3 alike): one suite, run by
  * each backend's spec against the real store.
  */
-export function describeStorageBackend(name: string, setup: () => Promise<BackendUnderTest>): void {
+/**
+ * The contract every backend passes. `sharedLock: false` for a backend without the locking
+ * capability (the module locks for it, in-process): its lock tests do not apply.
+ */
+export function describeStorageBackend(name: string, setup: () => Promise<BackendUnderTest>, { sharedLock = true } = {}): void {
   describe(`storage backend contract: ${name}`, () => {
     let subject: BackendUnderTest;
-    let backend: TusStorageBackend;
+    let backend: CapableBackend;
 
     beforeAll(async () => {
       subject = await setup();
@@ -195,7 +202,9 @@ export function describeStorageBackend(name: string, setup: () => Promise<Backen
       expect(ids).toContain(upload.id);
     });
 
-    it('serialises lock holders of one upload, and times out with 423', async () => {
+    const itLocks = sharedLock ? it : it.skip;
+
+    itLocks('serialises lock holders of one upload, and times out with 423', async () => {
       const upload = await backend.create(newUpload(3));
       const release = await backend.lock(upload.id);
       const order: string[] = [];
@@ -210,7 +219,7 @@ export function describeStorageBackend(name: string, setup: () => Promise<Backen
       expect(order).toEqual(['first releases', 'second']);
     });
 
-    it('excludes a second instance on the same store (another process) while locked', async () => {
+    itLocks('excludes a second instance on the same store (another process) while locked', async () => {
       const twin = subject.twin;
       expect(twin).toBeDefined();
       const upload = await backend.create(newUpload(3));
@@ -224,7 +233,7 @@ export function describeStorageBackend(name: string, setup: () => Promise<Backen
       await releaseTwin();
     });
 
-    it('gives up with UploadLockedError (423) when the holder does not let go', async () => {
+    itLocks('gives up with UploadLockedError (423) when the holder does not let go', async () => {
       const upload = await backend.create(newUpload(3));
       const release = await backend.lock(upload.id);
       try {

@@ -2,14 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { OnEvent } from '@nestjs/event-emitter';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import {
-  InjectTusStorageBackend,
-  TusEvent,
-  TusStorageService,
-  type TusPostEvent,
-  type TusStorageBackend,
-  type UploadInfo,
-} from 'nestjs-tus';
+import { TusEvent, TusStorageService, type TusPostEvent, type UploadInfo } from 'nestjs-tus';
 import { readSampleConfig } from './sample.config.js';
 import { UploadRegistry } from './upload-registry.service.js';
 
@@ -24,7 +17,6 @@ export class UploadDigestListener implements OnApplicationBootstrap {
 
   constructor(
     private readonly storage: TusStorageService,
-    @InjectTusStorageBackend() private readonly backend: TusStorageBackend,
     private readonly registry: UploadRegistry,
   ) {}
 
@@ -49,10 +41,13 @@ export class UploadDigestListener implements OnApplicationBootstrap {
   }
 
   private async recordExisting(): Promise<void> {
-    for await (const upload of this.backend.list()) {
+    let after: string | null = null;
+    do {
+      const page = await this.storage.list({ status: 'completed', after, limit: 1000 });
       // Partial uploads are pieces of a concatenated one, not files of their own.
-      if (upload.completedAt !== null && upload.concat?.type !== 'partial') await this.onFinish({ upload });
-    }
+      for (const upload of page.uploads) if (upload.concat?.type !== 'partial') await this.onFinish({ upload });
+      after = page.next;
+    } while (after !== null);
   }
 
   private async record(upload: UploadInfo): Promise<void> {

@@ -2,4 +2,4 @@
 // install the optional peer `@aws-sdk/client-s3`.
 export { S3StorageBackend, PENDING_OBJECT_TAG } from './storage/s3/s3-storage.backend.js';
 export type { S3StorageOptions } from './storage/s3/s3-storage.options.js';
-export { S3_CLIENT, InjectS3Client } from './storage/s3/s3-client.token.js';
+export { TusS3Client, S3_CLIENT, InjectS3Client } from './storage/s3/s3-client.token.js';

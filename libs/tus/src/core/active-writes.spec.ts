@@ -1,8 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { ActiveWrites, RequestSupersededError, ShutdownInterruptionError } from './active-writes.js';
-import { STALLED_AFTER_MS } from '../protocol/tus.constants.js';
+import { RequestSupersededError, ShutdownInterruptionError } from '../errors/tus.errors.js';
+import { ActiveWrites } from './active-writes.js';
+import type { UploadBody } from './upload-body.js';
+import { STALLED_AFTER_MS } from './active-writes.js';
 
 /** A stand-in request: a stream that records what destroyed it. */
 function fakeRequest(): IncomingMessage & { reason?: Error } {
@@ -11,10 +13,29 @@ function fakeRequest(): IncomingMessage & { reason?: Error } {
   return request;
 }
 
+/** The body a front door would hand the core for `request` (as requestUploadBody does). */
+function bodyOf(request: IncomingMessage): UploadBody {
+  return {
+    declaredLength: undefined,
+    stages: [],
+    keepOnInterrupt: true,
+    verify: () => undefined,
+    open: () => request,
+    close: () => undefined,
+    get receiving() {
+      return !request.destroyed && !request.complete;
+    },
+    get heldBack() {
+      return request.readableLength > 0 || request.readableFlowing === false;
+    },
+    interrupt: (reason) => request.destroy(reason),
+  };
+}
+
 /** Registers a write that saves `saveMs` after its request is destroyed. */
 function writeSaving(writes: ActiveWrites, request: IncomingMessage, lastActivity: number, saveMs: number): { saved: () => boolean } {
   let saved = false;
-  const unregister = writes.register('u1', request, () => lastActivity);
+  const unregister = writes.register('u1', bodyOf(request), () => lastActivity);
   request.once('close', () =>
     setTimeout(() => {
       saved = true;
@@ -72,7 +93,7 @@ describe('ActiveWrites.stopIfStalled, bodies the client is not holding up', () =
     const writes = new ActiveWrites();
     const request = fakeRequest();
     (request as unknown as PassThrough).write(Buffer.from('waiting'));
-    writes.register('u1', request, () => Date.now() - STALLED_AFTER_MS - 1);
+    writes.register('u1', bodyOf(request), () => Date.now() - STALLED_AFTER_MS - 1);
     expect(await writes.stopIfStalled('u1')).toBe(false);
     expect(request.destroyed).toBe(false);
   });
@@ -81,7 +102,7 @@ describe('ActiveWrites.stopIfStalled, bodies the client is not holding up', () =
     const writes = new ActiveWrites();
     const request = fakeRequest();
     Object.assign(request, { complete: true });
-    const unregister = writes.register('u1', request, () => Date.now() - STALLED_AFTER_MS - 1);
+    const unregister = writes.register('u1', bodyOf(request), () => Date.now() - STALLED_AFTER_MS - 1);
     setTimeout(unregister, 30);
     expect(await writes.stopIfStalled('u1', 2_000)).toBe(true);
     expect(request.destroyed).toBe(false);
@@ -95,7 +116,7 @@ describe('ActiveWrites.drain (shutdown)', () => {
     const silent = fakeRequest();
     let saved = 0;
     for (const [id, request, lastActivity] of [['a', receiving, Date.now()], ['b', silent, 0]] as const) {
-      const unregister = writes.register(id, request, () => lastActivity);
+      const unregister = writes.register(id, bodyOf(request), () => lastActivity);
       request.once('close', () => setTimeout(() => (saved++, unregister()), 30));
     }
     expect(await writes.drain(2_000)).toEqual([]);
@@ -109,7 +130,7 @@ describe('ActiveWrites.drain (shutdown)', () => {
     const writes = new ActiveWrites();
     const request = fakeRequest();
     Object.assign(request, { complete: true });
-    const unregister = writes.register('a', request, () => Date.now());
+    const unregister = writes.register('a', bodyOf(request), () => Date.now());
     setTimeout(unregister, 30);
     expect(await writes.drain(2_000)).toEqual([]);
     expect(request.destroyed).toBe(false);
@@ -117,7 +138,7 @@ describe('ActiveWrites.drain (shutdown)', () => {
 
   it('gives up after its timeout and names the uploads still saving', async () => {
     const writes = new ActiveWrites();
-    writes.register('slow', fakeRequest(), () => Date.now());
+    writes.register('slow', bodyOf(fakeRequest()), () => Date.now());
     expect(await writes.drain(50)).toEqual(['slow']);
   });
 
@@ -125,7 +146,7 @@ describe('ActiveWrites.drain (shutdown)', () => {
     const writes = new ActiveWrites();
     await writes.drain(10);
     const late = fakeRequest();
-    writes.register('late', late, () => Date.now());
+    writes.register('late', bodyOf(late), () => Date.now());
     await new Promise((resolve) => setImmediate(resolve));
     expect(late.reason).toBeInstanceOf(ShutdownInterruptionError);
   });

@@ -1,30 +1,15 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { STALLED_AFTER_MS } from '../protocol/tus.constants.js';
-import { NO_METRICS, TUS_METRICS, type TusMetrics } from './observability/tus-metrics.js';
+import { RequestSupersededError, ShutdownInterruptionError } from '../errors/tus.errors.js';
+import type { UploadBody } from './upload-body.js';
+import { NO_METRICS, TusMetrics } from './observability/tus-metrics.js';
 
-/** A request asked to stop because a newer one for the same upload arrived while it was stalled. */
-export class RequestSupersededError extends Error {
-  constructor() {
-    super('A newer request for this upload took over');
-    this.name = 'RequestSupersededError';
-  }
-}
 
-/**
- * A request ended because the app shuts down. Like a cut-off body (not a protocol error), it keeps
- * what it received: the client resumes on the next process.
- */
-export class ShutdownInterruptionError extends Error {
-  constructor() {
-    super('The server is shutting down');
-    this.name = 'ShutdownInterruptionError';
-  }
-}
+/** A request whose body sent nothing for this long gives way to a newer request for its upload. */
+export const STALLED_AFTER_MS = 1_000;
 
 interface ActiveWrite {
-  request: IncomingMessage;
+  body: UploadBody;
   /** When its body last delivered bytes. */
   lastActivity(): number;
   ended: Promise<void>;
@@ -44,7 +29,7 @@ export class ActiveWrites {
   private running = 0;
   private shuttingDown = false;
 
-  constructor(@Optional() @Inject(TUS_METRICS) private readonly metrics: TusMetrics = NO_METRICS) {
+  constructor(@Optional() @Inject(TusMetrics) private readonly metrics: TusMetrics = NO_METRICS) {
     metrics.observeWrites({ uploads: () => this.writes.size, bodies: () => this.running });
   }
 
@@ -53,15 +38,15 @@ export class ActiveWrites {
     return this.shuttingDown;
   }
 
-  /** Registers a request writing `id`; call the returned function when its write has ended. */
-  register(id: string, request: IncomingMessage, lastActivity: () => number): () => void {
+  /** Registers a body being written into `id`; call the returned function when its write has ended. */
+  register(id: string, body: UploadBody, lastActivity: () => number): () => void {
     let end!: () => void;
     const ended = new Promise<void>((resolve) => (end = resolve));
-    const write: ActiveWrite = { request, lastActivity, ended };
+    const write: ActiveWrite = { body, lastActivity, ended };
     this.writes.set(id, write);
     this.running++;
     // Checked before it got here, yet it waited (for its lock) past the start of a shutdown.
-    if (this.shuttingDown && !request.complete) request.destroy(new ShutdownInterruptionError());
+    if (this.shuttingDown && body.receiving) body.interrupt(new ShutdownInterruptionError());
     let done = false;
     return () => {
       if (this.writes.get(id) === write) this.writes.delete(id);
@@ -86,15 +71,14 @@ export class ActiveWrites {
   async stopIfStalled(id: string, waitMs = 0): Promise<boolean> {
     const write = this.writes.get(id);
     if (write === undefined) return false;
-    const { request } = write;
+    const { body } = write;
     // A body that has all arrived is only saving, and one the server holds back (bytes waiting
     // unread while storage is slow) is not the client's silence: neither is cut off, or the client
     // that is still sending loses its connection (seen under load: the winner of two PATCHes was
     // taken over by the loser waiting for the lock).
-    if (!request.destroyed && !request.complete) {
-      const heldBack = request.readableLength > 0 || request.readableFlowing === false;
-      if (heldBack || Date.now() - write.lastActivity() < STALLED_AFTER_MS) return false;
-      request.destroy(new RequestSupersededError());
+    if (body.receiving) {
+      if (body.heldBack || Date.now() - write.lastActivity() < STALLED_AFTER_MS) return false;
+      body.interrupt(new RequestSupersededError());
       this.metrics.takeover();
     }
     if (waitMs > 0) await Promise.race([write.ended, sleep(waitMs)]);
@@ -109,7 +93,7 @@ export class ActiveWrites {
   async drain(timeoutMs: number): Promise<string[]> {
     this.shuttingDown = true;
     // A body that has all arrived is only saving: it answers as usual.
-    for (const write of this.writes.values()) if (!write.request.complete) write.request.destroy(new ShutdownInterruptionError());
+    for (const write of this.writes.values()) if (write.body.receiving) write.body.interrupt(new ShutdownInterruptionError());
     const deadline = sleep(timeoutMs, 'timeout' as const, { ref: false });
     // Writes that waited for their lock register (and are ended) meanwhile: wait for them too.
     while (this.writes.size > 0) {

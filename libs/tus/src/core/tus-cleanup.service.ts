@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { TUS_CONFIG, type TusConfig } from '../module/tus-config.factory.js';
+import { TusConfig } from './tus-config.js';
 import { TusStorageService } from './tus-storage.service.js';
 
 /**
@@ -14,7 +14,7 @@ export class TusCleanupService implements OnApplicationBootstrap, OnModuleDestro
   private running: Promise<void> | undefined;
 
   constructor(
-    @Inject(TUS_CONFIG) private readonly config: TusConfig,
+    @Inject(TusConfig) private readonly config: TusConfig,
     private readonly uploads: TusStorageService,
   ) {}
 

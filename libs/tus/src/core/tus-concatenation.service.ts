@@ -1,14 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
-import { TUS_CONFIG, type TusConfig } from '../module/tus-config.factory.js';
+import { TusConfig } from './tus-config.js';
 import { TusClock } from './tus.clock.js';
 import { InvalidRequestError, PayloadTooLargeError, UploadLockedError, UploadNotFoundError } from '../errors/tus.errors.js';
 import { TusEvent } from './events/tus.events.js';
 import { TusEventsEmitter } from './events/tus-events.emitter.js';
-import { header } from '../http/raw-request.js';
-import { uploadIdFromUrl, type UploadConcat } from '../protocol/upload-concat.js';
 import { UploadAccess } from './upload-access.js';
 import { isExpired, type NewUpload, type UploadInfo, uploadPreview } from '../protocol/upload-info.js';
+import type { ConcatRequest, RequestContext } from './upload-commands.js';
 
 /**
  * The concatenation extensions: a final upload made of partials, assembled at once when they are
@@ -26,49 +24,49 @@ export class TusConcatenationService {
   private readonly logger = new Logger('TusModule');
 
   constructor(
-    @Inject(TUS_CONFIG) private readonly config: TusConfig,
+    @Inject(TusConfig) private readonly config: TusConfig,
     private readonly events: TusEventsEmitter,
     private readonly access: UploadAccess,
-    private readonly clock: TusClock,
+    @Inject(TusClock) private readonly clock: TusClock,
   ) {}
 
   private get backend() {
     return this.config.backend;
   }
 
-  /** POST with `Upload-Concat: final;...`. */
+  /** Creation of a final upload (tus: POST with `Upload-Concat: final;...`). */
   async createFinal(
-    request: IncomingMessage,
+    context: RequestContext,
     base: Pick<NewUpload, 'id' | 'metadata' | 'metadataHeader' | 'createdAt'>,
-    concat: Extract<UploadConcat, { type: 'final' }>,
+    concat: Extract<ConcatRequest, { type: 'final' }>,
   ): Promise<UploadInfo> {
-    const partIds = concat.urls.map(uploadIdFromUrl);
+    const { partIds } = concat;
     const parts = await Promise.all(partIds.map((partId) => this.access.getLive(partId)));
     const unfinishedAllowed = this.config.extensions.has('concatenation-unfinished');
     for (const part of parts) {
       if (part.concat?.type !== 'partial') throw new InvalidRequestError(`Upload ${part.id} is not a partial upload`);
       if (part.completedAt === null && !unfinishedAllowed) throw new InvalidRequestError(`Partial upload ${part.id} is not complete`);
-      await this.access.authorize(request, 'read', part);
+      await this.access.authorize(context, 'read', part);
     }
     // With concatenation-unfinished the length is known once every partial's length is.
     const length = parts.every((part) => part.length !== null) ? parts.reduce((sum, part) => sum + part.length!, 0) : null;
-    const maxSize = await this.config.maxSize(request);
+    const maxSize = await this.config.maxSize(context);
     if (length !== null && length > maxSize) throw new PayloadTooLargeError(`The concatenation exceeds the maximum of ${maxSize} bytes`);
     const newUpload: NewUpload = {
       ...base,
       length,
       expiresAt: null,
-      concat: { type: 'final', parts: partIds, header: header(request, 'upload-concat')!.trim() },
+      concat: { type: 'final', parts: partIds, header: concat.header },
     };
     const preview = uploadPreview(newUpload);
-    await this.access.authorize(request, 'create', preview);
-    await this.events.emitPre(TusEvent.PRE_CREATE, preview, request);
+    await this.access.authorize(context, 'create', preview);
+    await this.events.emitPre(TusEvent.PRE_CREATE, preview, context);
 
     if (parts.every((part) => part.completedAt !== null)) {
-      await this.events.emitPre(TusEvent.PRE_FINISH, { ...preview, offset: length! }, request);
+      await this.events.emitPre(TusEvent.PRE_FINISH, { ...preview, offset: length! }, context);
       // Read again under the partials' locks: a DELETE meanwhile has made this a 404.
       const upload = await this.withLocks(partIds, async () =>
-        this.backend.concatenate(newUpload, await Promise.all(partIds.map((partId) => this.access.getLive(partId)))),
+        this.concatenate(newUpload, await Promise.all(partIds.map((partId) => this.access.getLive(partId)))),
       );
       this.events.emitPost(TusEvent.POST_CREATE, upload);
       this.events.emitPost(TusEvent.POST_FINISH, upload);
@@ -92,7 +90,7 @@ export class TusConcatenationService {
     }
     // Busy: the last partial's PATCH is assembling it right now. The final exists and its creation
     // was announced: the client gets its URL whatever the settling says.
-    const settled = await this.settleFinal(upload.id, request).catch((error: unknown) => {
+    const settled = await this.settleFinal(upload.id, context).catch((error: unknown) => {
       if (error instanceof UploadLockedError) return upload;
       throw error;
     });
@@ -106,7 +104,7 @@ export class TusConcatenationService {
    * state, or null when it no longer exists. Idempotent: any request that touches the final, or
    * ends one of its partials (the last PATCH, a DELETE, an expiry), may call it.
    */
-  async settleFinal(finalId: string, request: IncomingMessage | null): Promise<UploadInfo | null> {
+  async settleFinal(finalId: string, context: RequestContext | null): Promise<UploadInfo | null> {
     const final = await this.backend.get(finalId).catch(nullIfNotFound);
     if (final === null || final.concat?.type !== 'final' || final.completedAt !== null) return final;
     const partIds = final.concat.parts;
@@ -118,7 +116,7 @@ export class TusConcatenationService {
       if (current === null || current.completedAt !== null) return current;
       const parts = await this.readParts(partIds);
       if (parts.some((part) => part === null || isExpired(part, this.clock.now()))) {
-        await this.events.emitPre(TusEvent.PRE_TERMINATE, current, request);
+        await this.events.emitPre(TusEvent.PRE_TERMINATE, current, context);
         await this.backend.remove(current);
         this.events.emitPost(TusEvent.POST_TERMINATE, current);
         return null;
@@ -126,8 +124,8 @@ export class TusConcatenationService {
       const complete = parts as UploadInfo[];
       if (complete.some((part) => part.completedAt === null)) return current;
       const length = complete.reduce((sum, part) => sum + part.offset, 0);
-      await this.events.emitPre(TusEvent.PRE_FINISH, { ...current, length, offset: length }, request);
-      const assembled = await this.backend.concatenate(current, complete);
+      await this.events.emitPre(TusEvent.PRE_FINISH, { ...current, length, offset: length }, context);
+      const assembled = await this.concatenate(current, complete);
       this.events.emitPost(TusEvent.POST_FINISH, assembled);
       return assembled;
     });
@@ -138,9 +136,9 @@ export class TusConcatenationService {
    * removed. A failure is the final's, not the request's that triggered it: the final stays as it
    * was and is settled again by the next request that touches it (its HEAD, say).
    */
-  async settleFinals(finalIds: readonly string[], request: IncomingMessage | null): Promise<void> {
+  async settleFinals(finalIds: readonly string[], context: RequestContext | null): Promise<void> {
     for (const finalId of finalIds) {
-      await this.settleFinal(finalId, request).catch((error: unknown) => {
+      await this.settleFinal(finalId, context).catch((error: unknown) => {
         // Busy: another request holds the final or a partial, and settles it when it is done.
         if (error instanceof UploadLockedError) return;
         this.logger.warn(`Final upload ${finalId} not settled yet (${error instanceof Error ? error.message : String(error)}); its next request retries`);
@@ -151,6 +149,13 @@ export class TusConcatenationService {
   /** The finals still waiting for `upload`, if it is a partial. */
   pendingFinalsOf(upload: UploadInfo): readonly string[] {
     return upload.concat?.type === 'partial' ? (upload.concat.finals ?? []) : [];
+  }
+
+  /** The backend's concatenation; only reached when the concatenation extension is on, which needs it. */
+  private concatenate(upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo> {
+    const concatenate = this.config.store.concatenate;
+    if (concatenate === undefined) throw new Error('The storage backend cannot concatenate');
+    return concatenate(upload, parts);
   }
 
   /** Whether some partial is still being uploaded (present, live and unfinished). */

@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { TUS_CONFIG, type TusConfig } from '../module/tus-config.factory.js';
+import { TusConfig } from './tus-config.js';
 import { ActiveWrites } from './active-writes.js';
 
 /**
@@ -15,7 +15,7 @@ export class TusShutdown implements BeforeApplicationShutdown {
   private readonly logger = new Logger('TusModule');
 
   constructor(
-    @Inject(TUS_CONFIG) private readonly config: TusConfig,
+    @Inject(TusConfig) private readonly config: TusConfig,
     private readonly activeWrites: ActiveWrites,
   ) {}
 

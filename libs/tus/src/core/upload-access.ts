@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
-import { TUS_CONFIG, type TusConfig } from '../module/tus-config.factory.js';
+import { TusConfig, type TusIntent } from './tus-config.js';
+import type { RequestContext } from './upload-commands.js';
 import { TusClock } from './tus.clock.js';
 import { ForbiddenUploadError, UploadExpiredError, UploadNotFoundError } from '../errors/tus.errors.js';
-import type { TusIntent } from '../module/tus-options.interface.js';
 import { isValidUploadId } from '../protocol/upload-id.js';
 import { ActiveWrites } from './active-writes.js';
 import { isExpired, type UploadInfo } from '../protocol/upload-info.js';
@@ -16,8 +15,8 @@ import { isExpired, type UploadInfo } from '../protocol/upload-info.js';
 @Injectable()
 export class UploadAccess {
   constructor(
-    @Inject(TUS_CONFIG) private readonly config: TusConfig,
-    private readonly clock: TusClock,
+    @Inject(TusConfig) private readonly config: TusConfig,
+    @Inject(TusClock) private readonly clock: TusClock,
     private readonly activeWrites: ActiveWrites,
   ) {}
 
@@ -34,11 +33,11 @@ export class UploadAccess {
     return upload;
   }
 
-  /** Applies the `authorize` option; an app's own calls (request null) are trusted. */
-  authorize(request: IncomingMessage | null, intent: TusIntent, upload: UploadInfo): Promise<void> | undefined {
+  /** Applies the `authorize` option; an app's own calls (context null) are trusted. */
+  authorize(context: RequestContext | null, intent: TusIntent, upload: UploadInfo): Promise<void> | undefined {
     // Without the option nothing to wait for, not even a promise.
-    if (request === null || this.config.authorize === undefined) return undefined;
-    return this.checkAuthorized(this.config.authorize, request, intent, upload);
+    if (context === null || this.config.authorize === undefined) return undefined;
+    return this.checkAuthorized(this.config.authorize, context, intent, upload);
   }
 
   /** Runs `work` holding the upload's lock. */
@@ -50,7 +49,7 @@ export class UploadAccess {
     const polling = setInterval(takeOver, 100);
     let release;
     try {
-      release = await this.config.backend.lock(id, takeOver);
+      release = await this.config.store.lock(id, takeOver);
     } finally {
       clearInterval(polling);
     }
@@ -63,10 +62,10 @@ export class UploadAccess {
 
   private async checkAuthorized(
     authorize: NonNullable<TusConfig['authorize']>,
-    request: IncomingMessage,
+    context: RequestContext,
     intent: TusIntent,
     upload: UploadInfo,
   ): Promise<void> {
-    if (!(await authorize(request, intent, upload))) throw new ForbiddenUploadError(`Not allowed to ${intent} this upload`);
+    if (!(await authorize(context, intent, upload))) throw new ForbiddenUploadError(`Not allowed to ${intent} this upload`);
   }
 }

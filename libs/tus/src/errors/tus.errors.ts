@@ -160,3 +160,51 @@ export class TusOptionsError extends Error {
     this.name = 'TusOptionsError';
   }
 }
+
+/**
+ * The app asked `TusStorageService` for something the storage backend cannot do (a backend
+ * without `list()` cannot be listed). A programming error, not a client's: not an HTTP exception.
+ */
+export class StorageCapabilityError extends Error {
+  constructor(capability: string) {
+    super(`The storage backend has no ${capability}() capability`);
+    this.name = 'StorageCapabilityError';
+  }
+}
+
+// Interruptions: not protocol errors. A body ended early keeps what it received (like a cut
+// connection), and the client resumes; the exception filter answers them without logging.
+
+/** A request asked to stop because a newer one for the same upload arrived while it was stalled. */
+export class RequestSupersededError extends Error {
+  constructor() {
+    super('A newer request for this upload took over');
+    this.name = 'RequestSupersededError';
+  }
+}
+
+/**
+ * A request ended because the app shuts down. Like a cut-off body (not a protocol error), it keeps
+ * what it received: the client resumes on the next process.
+ */
+export class ShutdownInterruptionError extends Error {
+  constructor() {
+    super('The server is shutting down');
+    this.name = 'ShutdownInterruptionError';
+  }
+}
+
+/**
+ * The body of a PATCH stopped arriving, or arrives too slowly to ever finish: the request ends
+ * and, like a lost connection (and unlike a protocol error), keeps what it received.
+ */
+export class BodyIdleTimeoutError extends Error {
+  constructor(ms: number, received?: number) {
+    super(
+      received === undefined
+        ? `No request body received for ${ms} ms`
+        : `Request body too slow: ${received} bytes in ${ms} ms`,
+    );
+    this.name = 'BodyIdleTimeoutError';
+  }
+}

@@ -1,6 +1,24 @@
-import type { TusCorsOptions } from '../module/tus-options.interface.js';
 import { TUS_ALLOWED_HEADERS, TUS_EXPOSED_HEADERS, TUS_METHODS } from '../protocol/tus.constants.js';
-import type { TusHeaders } from './tus-responder.js';
+import type { TusHeaders } from './response-headers.js';
+
+/** CORS for browser clients on other origins (checklist 39-40). */
+export interface TusCorsOptions {
+  /**
+   * Allowed origins: `'*'` (any, never with credentials), a list, a pattern, or a predicate.
+   */
+  origin: '*' | string[] | RegExp | ((origin: string) => boolean);
+  /**
+   * Send `Access-Control-Allow-Credentials: true` (cookies, HTTP auth). The allowed origin is
+   * then always echoed, never `*`.
+   * @default false
+   */
+  credentials?: boolean;
+  /**
+   * How long a browser may cache a preflight, in seconds.
+   * @default 86400
+   */
+  maxAge?: number;
+}
 
 const EXPOSE = TUS_EXPOSED_HEADERS.join(', ');
 const ALLOW_HEADERS = TUS_ALLOWED_HEADERS.join(', ');

@@ -4,7 +4,7 @@ import { formatHttpDate } from '../protocol/headers.js';
 import type { UploadInfo } from '../protocol/upload-info.js';
 import { contentDisposition, downloadContentType } from './content-disposition.js';
 import { header } from './raw-request.js';
-import type { TusHeaders } from './tus-responder.js';
+import type { TusHeaders } from './response-headers.js';
 
 /** How to answer a GET for an upload's bytes. */
 export type DownloadPlan =

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { BodyIdleTimeoutError, isTrickle } from './idle-timeout.js';
+import { BodyIdleTimeoutError } from '../errors/tus.errors.js';
+import { isTrickle } from './idle-timeout.js';
 
 describe('isTrickle', () => {
   it.each([

@@ -1,19 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-
-/**
- * The body of a PATCH stopped arriving, or arrives too slowly to ever finish: the request ends
- * and, like a lost connection (and unlike a protocol error), keeps what it received.
- */
-export class BodyIdleTimeoutError extends Error {
-  constructor(ms: number, received?: number) {
-    super(
-      received === undefined
-        ? `No request body received for ${ms} ms`
-        : `Request body too slow: ${received} bytes in ${ms} ms`,
-    );
-    this.name = 'BodyIdleTimeoutError';
-  }
-}
+import { BodyIdleTimeoutError } from '../errors/tus.errors.js';
 
 /** What a body did during one idle window. */
 export interface IdleWindow {

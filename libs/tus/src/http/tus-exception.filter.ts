@@ -1,11 +1,10 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TUS_VERSION } from '../protocol/tus.constants.js';
-import { MethodNotAllowedError, ShuttingDownError, TusError } from '../errors/tus.errors.js';
-import { RequestSupersededError, ShutdownInterruptionError } from '../core/active-writes.js';
-import { BodyIdleTimeoutError } from './idle-timeout.js';
+import { BodyIdleTimeoutError, MethodNotAllowedError, RequestSupersededError, ShutdownInterruptionError, ShuttingDownError, TusError } from '../errors/tus.errors.js';
 import { rawRequest } from './raw-request.js';
-import { TusResponder, type TusHeaders } from './tus-responder.js';
+import { TusResponder } from './tus-responder.js';
+import type { TusHeaders } from './response-headers.js';
 import { TusRequestObserver } from './tus-request.observer.js';
 
 /**

@@ -1,7 +1,7 @@
 import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Observable } from 'rxjs';
-import { TUS_CONFIG, type TusConfig } from '../module/tus-config.factory.js';
+import { TusConfig } from '../core/tus-config.js';
 import type { TusSpan } from '../core/observability/tus-tracing.js';
 import { NO_METRICS } from '../core/observability/tus-metrics.js';
 import { header, rawRequest } from './raw-request.js';
@@ -18,7 +18,7 @@ import { header, rawRequest } from './raw-request.js';
 export class TusRequestObserver {
   private readonly spans = new WeakMap<IncomingMessage, TusSpan>();
 
-  constructor(@Inject(TUS_CONFIG) private readonly config: TusConfig) {}
+  constructor(@Inject(TusConfig) private readonly config: TusConfig) {}
 
   observe(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const http = context.switchToHttp();

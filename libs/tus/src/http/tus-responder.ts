@@ -2,14 +2,14 @@ import { Inject, Injectable, StreamableFile } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { TUS_CONFIG, type TusConfig } from '../module/tus-config.factory.js';
+import { TusHttpConfig } from './tus-http-config.js';
 import { TUS_VERSION } from '../protocol/tus.constants.js';
 import { corsHeaders } from './cors.js';
 import { header } from './raw-request.js';
 import { TusRequestObserver } from './tus-request.observer.js';
+import type { TusHeaders } from './response-headers.js';
 
-/** Response headers by name; undefined values are not sent. */
-export type TusHeaders = Record<string, string | number | undefined>;
+
 
 /**
  * Writes every tus response, success or error, through Nest's HTTP adapter (so the same code runs
@@ -21,7 +21,7 @@ export type TusHeaders = Record<string, string | number | undefined>;
 export class TusResponder {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(TUS_CONFIG) private readonly config: TusConfig,
+    @Inject(TusHttpConfig) private readonly config: TusHttpConfig,
     private readonly observer: TusRequestObserver,
   ) {}
 

@@ -3,8 +3,8 @@ import { ModuleRef } from '@nestjs/core';
 import { lastValueFrom, isObservable } from 'rxjs';
 import { rawRequest } from './raw-request.js';
 
-/** Injection token of the `guards` extra. */
-export const TUS_GUARDS = Symbol('TusGuards');
+/** Injection token of the `guards` extra: the app's guards for the tus routes. */
+export const TusExtraGuards = Symbol('TusExtraGuards');
 
 /**
  * Runs the app's `guards` (module extra) before every tus route except OPTIONS: a CORS preflight
@@ -15,7 +15,7 @@ export class TusRouteGuards implements CanActivate, OnModuleInit {
   private guards: CanActivate[] = [];
 
   constructor(
-    @Inject(TUS_GUARDS) private readonly configured: Array<CanActivate | Type<CanActivate>>,
+    @Inject(TusExtraGuards) private readonly configured: Array<CanActivate | Type<CanActivate>>,
     private readonly moduleRef: ModuleRef,
   ) {}
 

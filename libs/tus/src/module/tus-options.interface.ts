@@ -4,51 +4,12 @@ import type { TusExtension } from '../protocol/tus.constants.js';
 import type { UploadMetadata } from '../protocol/metadata.js';
 import type { TusStorageBackend } from '../storage/tus-storage-backend.interface.js';
 import type { UploadInfo } from '../protocol/upload-info.js';
+import type { TusIntent } from '../core/tus-config.js';
+import type { TusMetricsOptions } from '../core/observability/tus-metrics.js';
+import type { TusCorsOptions } from '../http/cors.js';
 
-/** What a request wants to do with an upload, as `authorize` sees it. */
-export type TusIntent = 'create' | 'read' | 'write' | 'delete' | 'download';
-
-/** CORS for browser clients on other origins (checklist 39-40). */
-export interface TusCorsOptions {
-  /**
-   * Allowed origins: `'*'` (any, never with credentials), a list, a pattern, or a predicate.
-   */
-  origin: '*' | string[] | RegExp | ((origin: string) => boolean);
-  /**
-   * Send `Access-Control-Allow-Credentials: true` (cookies, HTTP auth). The allowed origin is
-   * then always echoed, never `*`.
-   * @default false
-   */
-  credentials?: boolean;
-  /**
-   * How long a browser may cache a preflight, in seconds.
-   * @default 86400
-   */
-  maxAge?: number;
-}
-
-/**
- * A prom-client `Registry`, described by the little the module needs, so that the library's types do
- * not require prom-client (an optional peer).
- */
-export interface TusMetricsRegistry {
-  getSingleMetric(name: string): unknown;
-  metrics(): Promise<string>;
-}
-
-/** Prometheus metrics (option `metrics`); see the README, "Metrics, tracing and health". */
-export interface TusMetricsOptions {
-  /**
-   * The registry the metrics are registered on, e.g. one the app serves itself.
-   * @default prom-client's default registry (`register`), the one `@willsoto/nestjs-prometheus` serves
-   */
-  registry?: TusMetricsRegistry;
-  /**
-   * Prefix of every metric name (`tus_requests_total`, ...): letters, digits, `_` and `:`.
-   * @default 'tus_'
-   */
-  prefix?: string;
-}
+export type { TusIntent, TusMetricsOptions, TusCorsOptions };
+export type { TusMetricsRegistry } from '../core/observability/tus-metrics.js';
 
 /** Options of `TusModule.forRoot()` / the factory of `forRootAsync()`. Validated once, at start-up. */
 export interface TusModuleOptions {

@@ -1,12 +1,12 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { DEFAULT_TUS_PATH } from '../protocol/tus.constants.js';
+import { DEFAULT_TUS_PATH } from './tus-defaults.js';
 import type { TusModuleExtras, TusModuleOptions } from './tus-options.interface.js';
 import { normalizeTusPath } from './tus-options.validation.js';
 import { createTusController } from '../http/tus/tus.controller.js';
-import { TUS_GUARDS } from '../http/tus-route.guards.js';
+import { TusExtraGuards } from '../http/tus-route.guards.js';
 
-/** Injection token of the route path, normalised. */
-export const TUS_PATH = Symbol('TusPath');
+/** Injection token of the route path, normalised (a string). */
+export const TusPath = Symbol('TusPath');
 
 export const {
   ConfigurableModuleClass: ConfigurableTusModule,
@@ -25,8 +25,8 @@ export const {
       controllers: [...(definition.controllers ?? []), createTusController(path)],
       providers: [
         ...(definition.providers ?? []),
-        { provide: TUS_PATH, useValue: path },
-        { provide: TUS_GUARDS, useValue: extras.guards ?? [] },
+        { provide: TusPath, useValue: path },
+        { provide: TusExtraGuards, useValue: extras.guards ?? [] },
       ],
     };
   })

@@ -1,8 +1,11 @@
 import { Inject, Module, type NestModule, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import type { Server } from 'node:http';
-import { ConfigurableTusModule, TUS_MODULE_OPTIONS, TUS_PATH } from './tus.module-definition.js';
-import { createTusConfig, TUS_CONFIG, type TusConfig } from './tus-config.factory.js';
+import { ConfigurableTusModule, TUS_MODULE_OPTIONS, TusPath } from './tus.module-definition.js';
+import { createTusConfig, createTusHttpConfig } from './tus-config.factory.js';
+import { TusConfig } from '../core/tus-config.js';
+import { TusHttpConfig } from '../http/tus-http-config.js';
+import { UploadWriter } from '../core/upload-writer.js';
 import { SystemClock, TusClock } from '../core/tus.clock.js';
 import { TusStorageService } from '../core/tus-storage.service.js';
 import { TusUploadService } from '../core/tus-upload.service.js';
@@ -21,7 +24,8 @@ import { TusExceptionFilter } from '../http/tus-exception.filter.js';
 import { answerUnroutedOnExpress, answerUnroutedOnFastify, type TusPathAnswer } from '../http/tus/unrouted-requests.js';
 import { TusRequestObserver } from '../http/tus-request.observer.js';
 import { TusStorageBackend } from '../storage/tus-storage-backend.interface.js';
-import { TUS_METRICS } from '../core/observability/tus-metrics.js';
+import { TusMetrics } from '../core/observability/tus-metrics.js';
+import type { TusModuleOptions } from './tus-options.interface.js';
 
 /**
  * A tus 1.0.0 server: `TusModule.forRoot({ ... })` or `TusModule.forRootAsync({ useFactory, inject })`,
@@ -33,19 +37,25 @@ import { TUS_METRICS } from '../core/observability/tus-metrics.js';
 @Module({
   providers: [
     {
-      provide: TUS_CONFIG,
+      provide: TusConfig,
       useFactory: createTusConfig,
-      inject: [TUS_MODULE_OPTIONS, TUS_PATH, ModuleRef],
+      inject: [TUS_MODULE_OPTIONS, ModuleRef],
+    },
+    {
+      provide: TusHttpConfig,
+      // After TusConfig, which validates the options.
+      useFactory: (options: TusModuleOptions, path: string) => createTusHttpConfig(options, path),
+      inject: [TUS_MODULE_OPTIONS, TusPath, TusConfig],
     },
     {
       provide: TusStorageBackend,
       useFactory: (config: TusConfig) => config.storage,
-      inject: [TUS_CONFIG],
+      inject: [TusConfig],
     },
     {
-      provide: TUS_METRICS,
+      provide: TusMetrics,
       useFactory: (config: TusConfig) => config.metrics,
-      inject: [TUS_CONFIG],
+      inject: [TusConfig],
     },
     { provide: TusClock, useClass: SystemClock },
     TusEventsEmitter,
@@ -54,6 +64,7 @@ import { TUS_METRICS } from '../core/observability/tus-metrics.js';
     TusExceptionFilter,
     UploadAccess,
     TusConcatenationService,
+    UploadWriter,
     TusUploadService,
     TusStorageService,
     TusCleanupService,
@@ -66,9 +77,9 @@ import { TUS_METRICS } from '../core/observability/tus-metrics.js';
 export class TusModule extends ConfigurableTusModule implements NestModule, OnModuleInit, OnApplicationBootstrap {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(TUS_PATH) private readonly path: string,
+    @Inject(TusPath) private readonly path: string,
     private readonly exceptionFilter: TusExceptionFilter,
-    @Inject(TUS_CONFIG) private readonly config: TusConfig,
+    @Inject(TusConfig) private readonly config: TusConfig,
     private readonly appConfig: ApplicationConfig,
   ) {
     super();

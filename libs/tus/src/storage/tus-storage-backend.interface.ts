@@ -1,6 +1,5 @@
 import { Inject } from '@nestjs/common';
 import type { Readable, Transform } from 'node:stream';
-import type { TusExtension } from '../protocol/tus.constants.js';
 import type { NewUpload, UploadConcatInfo, UploadInfo } from '../protocol/upload-info.js';
 
 /** The bytes of one request, as a backend stores them. */
@@ -35,20 +34,16 @@ export interface UploadChanges {
 export type ReleaseLock = () => Promise<void>;
 
 /**
- * The storage contract. A backend stores bytes and state; the module owns the protocol (headers,
- * validation, events, expiry). Every method that takes an id throws `UploadNotFoundError` for an
- * unknown upload.
+ * The storage contract: what every backend must do. A backend stores bytes and state; the module
+ * owns the protocol (headers, validation, events, expiry). Every method that takes an id throws
+ * `UploadNotFoundError` for an unknown upload.
+ *
+ * Everything else is an optional capability ({@link TusConcatenationCapability},
+ * {@link TusLockingCapability}, {@link TusListingCapability}, {@link TusUnfinishedReadsCapability}),
+ * found on the backend at start-up as tusd's store composer does: the module advertises the
+ * extensions the backend makes possible, and falls back to an in-process lock where it has none.
  */
-export interface TusStorageBackend {
-  /** Extensions this backend can serve; `Tus-Extension` advertises these minus the disabled ones. */
-  readonly extensions: readonly TusExtension[];
-
-  /**
-   * Whether `createReadStream` can read an unfinished upload's bytes (option `downloadUnfinished`).
-   * S3 cannot: a multipart upload's parts are not readable until it is completed.
-   */
-  readonly readsUnfinished?: boolean;
-
+export interface TusStorageBackendCore {
   /** Prepares the storage (folder, bucket checks) once, at module start-up. */
   init?(): Promise<void>;
 
@@ -66,14 +61,6 @@ export interface TusStorageBackend {
   /** Reads an upload's state. Safe without the lock: state is replaced atomically. */
   get(id: string): Promise<UploadInfo>;
 
-  /**
-   * Serialises writers of one upload, across processes where the backend is shared. Waits briefly
-   * for a busy upload, then throws `UploadLockedError` (423). While it holds the lock, the holder
-   * hears through `onReleaseRequested` that a request in another process waits for it (so that a
-   * stalled holder can stop and save; checklist 21); backends without a shared lock never call it.
-   */
-  lock(id: string, onReleaseRequested?: () => void): Promise<ReleaseLock>;
-
   /** Applies state changes (under the lock), returning the new state. */
   update(upload: UploadInfo, changes: UploadChanges): Promise<UploadInfo>;
 
@@ -84,22 +71,54 @@ export interface TusStorageBackend {
    */
   write(upload: UploadInfo, chunk: ChunkSource, changes?: UploadChanges): Promise<UploadInfo>;
 
-  /**
-   * Assembles a final upload from completed partials, in order (concatenation), and records it
-   * as completed. `upload` is either new, or a final created earlier by `create()` while its
-   * partials were unfinished (concatenation-unfinished), whose state this replaces.
-   */
-  concatenate(upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo>;
-
-  /** Deletes every object of an upload. */
+  /** Deletes every object of an upload (termination, expiry). */
   remove(upload: UploadInfo): Promise<void>;
 
   /** Streams stored bytes; `end` is inclusive, as in a `Range` header. */
   createReadStream(upload: UploadInfo, range?: { start?: number; end?: number }): Promise<Readable>;
+}
 
+/** Capability: the concatenation and concatenation-unfinished extensions. */
+export interface TusConcatenationCapability {
+  /**
+   * Assembles a final upload from completed partials, in order, and records it as completed.
+   * `upload` is either new, or a final created earlier by `create()` while its partials were
+   * unfinished (concatenation-unfinished), whose state this replaces.
+   */
+  concatenate(upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo>;
+}
+
+/**
+ * Capability: a lock shared by every process that uses the same storage. Without it the module
+ * serialises writers of an upload within its own process only, which is enough for one process.
+ */
+export interface TusLockingCapability {
+  /**
+   * Serialises writers of one upload, across processes where the backend is shared. Waits briefly
+   * for a busy upload, then throws `UploadLockedError` (423). While it holds the lock, the holder
+   * hears through `onReleaseRequested` that a request in another process waits for it (so that a
+   * stalled holder can stop and save; checklist 21).
+   */
+  lock(id: string, onReleaseRequested?: () => void): Promise<ReleaseLock>;
+}
+
+/** Capability: listing, for the expiry sweep and `TusStorageService.list()`. */
+export interface TusListingCapability {
   /** Every upload in the store, in no particular order. */
   list(): AsyncIterable<UploadInfo>;
 }
+
+/**
+ * Capability: `createReadStream` can read an unfinished upload's bytes (option
+ * `downloadUnfinished`). S3 cannot: a multipart upload's parts are not readable until completed.
+ */
+export interface TusUnfinishedReadsCapability {
+  readonly readsUnfinished: boolean;
+}
+
+/** A backend: the core contract plus whichever capabilities it has. */
+export type TusStorageBackend = TusStorageBackendCore &
+  Partial<TusConcatenationCapability & TusLockingCapability & TusListingCapability & TusUnfinishedReadsCapability>;
 
 /** Injection token of the backend the module uses (interface and token share the name). */
 export const TusStorageBackend = Symbol('TusStorageBackend');

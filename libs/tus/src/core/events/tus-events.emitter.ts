@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleInit, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import type { IncomingMessage } from 'node:http';
 import type { UploadInfo } from '../../protocol/upload-info.js';
-import { TusEvent, type TusPostEvent, type TusPreEvent } from './tus.events.js';
-import { NO_METRICS, TUS_METRICS, type TusMetrics } from '../observability/tus-metrics.js';
+import { TusEvent } from './tus.events.js';
+import type { RequestContext } from '../upload-commands.js';
+import { NO_METRICS, TusMetrics } from '../observability/tus-metrics.js';
 
 type PreEventName = typeof TusEvent.PRE_CREATE | typeof TusEvent.PRE_FINISH | typeof TusEvent.PRE_TERMINATE;
 type PostEventName = Exclude<(typeof TusEvent)[keyof typeof TusEvent], PreEventName>;
@@ -19,7 +19,7 @@ export class TusEventsEmitter implements OnModuleInit {
 
   constructor(
     @Optional() private readonly emitter?: EventEmitter2,
-    @Optional() @Inject(TUS_METRICS) private readonly metrics: TusMetrics = NO_METRICS,
+    @Optional() @Inject(TusMetrics) private readonly metrics: TusMetrics = NO_METRICS,
   ) {}
 
   onModuleInit(): void {
@@ -31,9 +31,10 @@ export class TusEventsEmitter implements OnModuleInit {
   }
 
   /** Awaits every listener; a listener's throw propagates, which vetoes the step. */
-  async emitPre(name: PreEventName, upload: UploadInfo, request: IncomingMessage | null): Promise<void> {
+  async emitPre(name: PreEventName, upload: UploadInfo, context: RequestContext | null): Promise<void> {
     if (this.emitter === undefined || !this.emitter.hasListeners(name)) return;
-    const payload: TusPreEvent = { upload, request };
+    // The public payload (`TusPreEvent`) names the request `request`.
+    const payload = { upload, request: context };
     await this.emitter.emitAsync(name, payload);
   }
 
@@ -41,7 +42,7 @@ export class TusEventsEmitter implements OnModuleInit {
   emitPost(name: PostEventName, upload: UploadInfo): void {
     this.count(name);
     if (this.emitter === undefined) return;
-    const payload: TusPostEvent = { upload };
+    const payload = { upload };
     this.emitter.emit(name, payload);
   }
 

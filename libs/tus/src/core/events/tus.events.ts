@@ -1,5 +1,3 @@
-import type { IncomingMessage } from 'node:http';
-import type { UploadInfo } from '../../protocol/upload-info.js';
 
 /**
  * Lifecycle events, emitted through `@nestjs/event-emitter`. `pre-` events are awaited: a listener
@@ -25,13 +23,3 @@ export const TusEvent = {
 } as const;
 
 export type TusEventName = (typeof TusEvent)[keyof typeof TusEvent];
-
-/** Payload of every `post-` event. */
-export interface TusPostEvent {
-  upload: UploadInfo;
-}
-
-/** Payload of every `pre-` event: the upload as it will be, and the request (null when the app itself acts). */
-export interface TusPreEvent extends TusPostEvent {
-  request: IncomingMessage | null;
-}

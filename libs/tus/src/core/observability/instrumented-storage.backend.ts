@@ -1,5 +1,4 @@
 import { Transform, type TransformCallback, type Readable } from 'node:stream';
-import type { TusExtension } from '../../protocol/tus.constants.js';
 import type { NewUpload, UploadInfo } from '../../protocol/upload-info.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from '../../storage/tus-storage-backend.interface.js';
 import { NO_METRICS, type TusCallOutcome, type TusMetrics } from './tus-metrics.js';
@@ -34,10 +33,9 @@ export class InstrumentedStorageBackend implements TusStorageBackend {
     // Optional capabilities: present on the decorator exactly when the backend has them.
     if (inner.init === undefined) this.init = undefined;
     if (inner.checkHealth === undefined) this.checkHealth = undefined;
-  }
-
-  get extensions(): readonly TusExtension[] {
-    return this.inner.extensions;
+    if (inner.lock === undefined) this.lock = undefined;
+    if (inner.concatenate === undefined) this.concatenate = undefined;
+    if (inner.list === undefined) this.list = undefined;
   }
 
   get readsUnfinished(): boolean | undefined {
@@ -56,17 +54,17 @@ export class InstrumentedStorageBackend implements TusStorageBackend {
     return this.call('get', { 'tus.upload.id': id }, () => this.inner.get(id), (upload) => ({ 'tus.upload.offset': upload.offset }));
   }
 
-  async lock(id: string, onReleaseRequested?: () => void): Promise<ReleaseLock> {
+  lock? = async (id: string, onReleaseRequested?: () => void): Promise<ReleaseLock> => {
     const started = performance.now();
     let outcome: TusCallOutcome = 'error';
     try {
-      const release = await this.call('lock', { 'tus.upload.id': id }, () => this.inner.lock(id, onReleaseRequested));
+      const release = await this.call('lock', { 'tus.upload.id': id }, () => this.inner.lock!(id, onReleaseRequested));
       outcome = 'ok';
       return release;
     } finally {
       this.metrics.lockWaited(this.name, (performance.now() - started) / 1000, outcome);
     }
-  }
+  };
 
   update(upload: UploadInfo, changes: UploadChanges): Promise<UploadInfo> {
     return this.call('update', uploadAttributes(upload), () => this.inner.update(upload, changes), offsetOf);
@@ -83,9 +81,8 @@ export class InstrumentedStorageBackend implements TusStorageBackend {
     return this.call('write', uploadAttributes(upload), () => this.inner.write(upload, counted, changes), offsetOf);
   }
 
-  concatenate(upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo> {
-    return this.call('concatenate', { 'tus.upload.id': upload.id, 'tus.concat.parts': parts.length }, () => this.inner.concatenate(upload, parts), offsetOf);
-  }
+  concatenate? = (upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo> =>
+    this.call('concatenate', { 'tus.upload.id': upload.id, 'tus.concat.parts': parts.length }, () => this.inner.concatenate!(upload, parts), offsetOf);
 
   remove(upload: UploadInfo): Promise<void> {
     return this.call('remove', uploadAttributes(upload), () => this.inner.remove(upload));
@@ -97,13 +94,15 @@ export class InstrumentedStorageBackend implements TusStorageBackend {
   }
 
   /** Timed from the first request for an entry to the last one, as one call. */
-  async *list(): AsyncIterable<UploadInfo> {
+  list? = (): AsyncIterable<UploadInfo> => this.listing();
+
+  private async *listing(): AsyncIterable<UploadInfo> {
     const span = this.tracing.start('tus.storage.list', { 'tus.storage.backend': this.name, 'tus.storage.operation': 'list' });
     const started = performance.now();
     let outcome: TusCallOutcome = 'error';
     let count = 0;
     try {
-      for await (const upload of this.inner.list()) {
+      for await (const upload of this.inner.list!()) {
         count++;
         yield upload;
       }

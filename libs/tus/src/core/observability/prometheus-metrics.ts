@@ -1,7 +1,6 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { TusOptionsError } from '../../errors/tus.errors.js';
-import type { TusMetricsOptions } from '../../module/tus-options.interface.js';
-import type { TusMetrics } from './tus-metrics.js';
+import type { TusMetrics, TusMetricsOptions } from './tus-metrics.js';
 
 /** The default name prefix, like tusd's `tusd_`. */
 export const DEFAULT_METRICS_PREFIX = 'tus_';

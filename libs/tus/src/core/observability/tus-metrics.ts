@@ -53,4 +53,27 @@ export const NO_METRICS: TusMetrics = {
 };
 
 /** Injection token of the module's {@link TusMetrics}. */
-export const TUS_METRICS = Symbol('TusMetrics');
+export const TusMetrics = Symbol('TusMetrics');
+
+/**
+ * A prom-client `Registry`, described by the little the module needs, so that the library's types do
+ * not require prom-client (an optional peer).
+ */
+export interface TusMetricsRegistry {
+  getSingleMetric(name: string): unknown;
+  metrics(): Promise<string>;
+}
+
+/** Prometheus metrics (option `metrics`); see the README, "Metrics, tracing and health". */
+export interface TusMetricsOptions {
+  /**
+   * The registry the metrics are registered on, e.g. one the app serves itself.
+   * @default prom-client's default registry (`register`), the one `@willsoto/nestjs-prometheus` serves
+   */
+  registry?: TusMetricsRegistry;
+  /**
+   * Prefix of every metric name (`tus_requests_total`, ...): letters, digits, `_` and `:`.
+   * @default 'tus_'
+   */
+  prefix?: string;
+}

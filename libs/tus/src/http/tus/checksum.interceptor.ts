@@ -1,6 +1,6 @@
 import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
 import type { Observable } from 'rxjs';
-import { TUS_CONFIG, type TusConfig } from '../../module/tus-config.factory.js';
+import { TusConfig } from '../../core/tus-config.js';
 import { rawRequest } from '../raw-request.js';
 import { attachChecksumVerifier } from './checksum-request.js';
 
@@ -12,7 +12,7 @@ import { attachChecksumVerifier } from './checksum-request.js';
  */
 @Injectable()
 export class ChecksumInterceptor implements NestInterceptor {
-  constructor(@Inject(TUS_CONFIG) private readonly config: TusConfig) {}
+  constructor(@Inject(TusConfig) private readonly config: TusConfig) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     attachChecksumVerifier(rawRequest(context.switchToHttp().getRequest()), this.config.extensions);

@@ -16,7 +16,9 @@ import {
   UseInterceptors,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { TUS_CONFIG, type TusConfig } from '../../module/tus-config.factory.js';
+import { TusConfig } from '../../core/tus-config.js';
+import { TusHttpConfig } from '../tus-http-config.js';
+import { tusAppendCommand, tusCreateCommand, type TusRequestRules } from './tus-commands.js';
 import { TUS_VERSION } from '../../protocol/tus.constants.js';
 import { MethodNotAllowedError } from '../../errors/tus.errors.js';
 import { TusUploadService } from '../../core/tus-upload.service.js';
@@ -46,10 +48,15 @@ type AdapterRequest = IncomingMessage | { raw: IncomingMessage };
 @UseInterceptors(TusRequestInterceptor)
 export class TusController {
   constructor(
-    @Inject(TUS_CONFIG) private readonly config: TusConfig,
+    @Inject(TusConfig) private readonly config: TusConfig,
+    @Inject(TusHttpConfig) private readonly http: TusHttpConfig,
     private readonly uploads: TusUploadService,
     private readonly responder: TusResponder,
-  ) {}
+  ) {
+    this.rules = { ...http, extensions: config.extensions };
+  }
+
+  private readonly rules: TusRequestRules;
 
   /** Server capabilities (checklist 7), and CORS preflights; open to any caller. */
   @Options(['', ':id'])
@@ -70,12 +77,12 @@ export class TusController {
   @UseInterceptors(ChecksumInterceptor)
   async create(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
-    const upload = await this.uploads.create(raw);
+    const upload = await this.uploads.create(tusCreateCommand(raw, this.rules));
     const unfinishedFinal = upload.concat?.type === 'final' && upload.completedAt === null;
     this.responder.send(raw, response, 201, {
       Location: uploadLocation(raw, upload.id, {
-        relative: this.config.relativeLocation,
-        trustForwardedHeaders: this.config.trustForwardedHeaders,
+        relative: this.http.relativeLocation,
+        trustForwardedHeaders: this.http.trustForwardedHeaders,
       }),
       'Upload-Offset': unfinishedFinal ? undefined : upload.offset,
       ...concatHeader(upload),
@@ -119,7 +126,7 @@ export class TusController {
   }
 
   private async append(id: string, raw: IncomingMessage, response: unknown): Promise<void> {
-    const upload = await this.uploads.patch(id, raw);
+    const upload = await this.uploads.append(tusAppendCommand(id, raw, this.rules));
     this.responder.send(raw, response, 204, { 'Upload-Offset': upload.offset, ...expiryHeader(upload) });
   }
 
@@ -143,7 +150,7 @@ export class TusController {
       this.responder.send(raw, response, plan.status, plan.headers);
       return;
     }
-    const stream = await this.config.backend.createReadStream(upload, plan.range ?? {});
+    const stream = await this.uploads.read(upload, plan.range ?? {});
     this.responder.stream(raw, response, plan.status, plan.headers, stream);
   }
 }

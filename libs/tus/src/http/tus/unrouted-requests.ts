@@ -1,6 +1,6 @@
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { IncomingMessage } from 'node:http';
-import type { TusConfig } from '../../module/tus-config.factory.js';
+import type { TusConfig } from '../../core/tus-config.js';
 import { MethodNotAllowedError, type TusError, UploadNotFoundError } from '../../errors/tus.errors.js';
 import { frameworkException } from '../framework-errors.js';
 

@@ -1,6 +1,6 @@
 import { formatHttpDate } from '../../protocol/headers.js';
 import type { UploadInfo } from '../../protocol/upload-info.js';
-import type { TusHeaders } from '../tus-responder.js';
+import type { TusHeaders } from '../response-headers.js';
 
 /** Headers that describe an upload's state on HEAD (checklist 8-12). */
 export function uploadStateHeaders(upload: UploadInfo): TusHeaders {

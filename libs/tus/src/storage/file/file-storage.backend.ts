@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../../protocol/tus.constants.js';
+import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS } from '../lock-timing.js';
 import { InsufficientStorageError, InvalidRequestError, OffsetMismatchError, UploadLockedError, UploadNotFoundError } from '../../errors/tus.errors.js';
 import { isValidUploadId } from '../../protocol/upload-id.js';
 import type { NewUpload, UploadInfo } from '../../protocol/upload-info.js';
@@ -45,7 +45,6 @@ export interface FileStorageOptions {
  * that reached the disk and records them (see {@link repairCrashedWrite}).
  */
 export class FileStorageBackend implements TusStorageBackend {
-  readonly extensions: readonly TusExtension[] = TUS_EXTENSIONS;
   readonly readsUnfinished = true;
   /** Absolute path of the upload folder. */
   readonly directory: string;

@@ -5,9 +5,12 @@ import { Inject } from '@nestjs/common';
  * owns the client's configuration (endpoint, credentials, checksum mode) and tests can swap it.
  *
  * @example
- * providers: [{ provide: S3_CLIENT, useFactory: (config: ConfigService) => new S3Client({ ... }), inject: [ConfigService] }]
+ * providers: [{ provide: TusS3Client, useFactory: (config: ConfigService) => new S3Client({ ... }), inject: [ConfigService] }]
  */
-export const S3_CLIENT = Symbol('S3Client');
+export const TusS3Client = Symbol('TusS3Client');
 
-/** Injects the client registered under {@link S3_CLIENT}. */
-export const InjectS3Client = (): PropertyDecorator & ParameterDecorator => Inject(S3_CLIENT);
+/** @deprecated The former name of {@link TusS3Client}, kept for existing apps. */
+export const S3_CLIENT = TusS3Client;
+
+/** Injects the client registered under {@link TusS3Client}. */
+export const InjectS3Client = (): PropertyDecorator & ParameterDecorator => Inject(TusS3Client);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS, TUS_EXTENSIONS, type TusExtension } from '../../protocol/tus.constants.js';
+import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS } from '../lock-timing.js';
 import {
   InvalidRequestError,
   OffsetMismatchError,
@@ -47,7 +47,6 @@ export const PENDING_OBJECT_TAG = 'tus-object=pending';
  * other answers 409).
  */
 export class S3StorageBackend implements TusStorageBackend {
-  readonly extensions: readonly TusExtension[] = TUS_EXTENSIONS;
   readonly bucket: string;
   readonly keyPrefix: string;
   private readonly objects: S3Objects;
