@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ietfRequest, rawExchange } from '../../../../../test/support/ietf-client.js';
 import { ietfProfile } from './ietf-profile.js';
-import { creationInterim, formatInterimHead, progressInterim } from './interim-response.js';
+import { creationInterim, formatInterimHead, type InterimResponse, progressInterim } from './interim-response.js';
 
 describe('creationInterim / progressInterim', () => {
   it('announces the resource with the interop version, Location and, from interop 6, Upload-Limit', () => {
@@ -50,7 +50,7 @@ describe('formatInterimHead', () => {
     [{ status: 104, reason: 'x\r\n', fields: [] }, 'CRLF in the reason'],
     [{ status: 101, reason: 'Switching Protocols', fields: [] }, '101'],
     [{ status: 200, reason: 'OK', fields: [] }, 'a final status'],
-  ] as const)('refuses %p (%s)', (interim) => {
+  ] as Array<[InterimResponse, string]>)('refuses %p (%s)', (interim) => {
     expect(() => formatInterimHead(interim)).toThrow(RangeError);
   });
 });

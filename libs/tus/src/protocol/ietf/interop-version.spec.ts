@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { detectInteropVersion, INTEROP_VERSIONS } from './interop-version.js';
 
 describe('detectInteropVersion', () => {
-  it.each(INTEROP_VERSIONS.map((version) => [String(version), version]))('reads %p', (value, version) => {
+  it.each(INTEROP_VERSIONS.map((version): [string, number] => [String(version), version]))('reads %p', (value, version) => {
     expect(detectInteropVersion(value)).toBe(version);
   });
 
