@@ -1,5 +1,4 @@
-import { ABSENT, type FieldInput, type FieldRead, invalid, valid } from './field-read.js';
-import { parseDictionaryField } from './structured-field.parser.js';
+import { type FieldInput, type FieldRead, invalid, readDictionary, valid } from './field-read.js';
 import { serializeDictionary } from './structured-field.serializer.js';
 import { type Member, sf, StructuredFieldError } from './structured-field.types.js';
 
@@ -41,14 +40,9 @@ function isDigestAlgorithm(key: string): key is DigestAlgorithm {
  * cannot match, so verification fails like any other wrong digest.
  */
 export function parseDigestField(name: 'Content-Digest' | 'Repr-Digest', value: FieldInput): FieldRead<FieldDigest[]> {
-  if (value === undefined) return ABSENT;
-  let dictionary;
-  try {
-    dictionary = parseDictionaryField(value);
-  } catch (error) {
-    if (error instanceof StructuredFieldError) return invalid(`${name} is not a Dictionary: ${error.message}`);
-    throw error;
-  }
+  const read = readDictionary(name, value);
+  if (read.kind !== 'valid') return read;
+  const dictionary = read.value;
   const digests: FieldDigest[] = [];
   for (const [key, member] of dictionary) {
     if (!isDigestAlgorithm(key)) continue;

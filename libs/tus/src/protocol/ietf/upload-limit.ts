@@ -1,6 +1,5 @@
-import { ABSENT, type FieldInput, type FieldRead, invalid, valid } from './field-read.js';
+import { type FieldInput, type FieldRead, invalid, readDictionary, valid } from './field-read.js';
 import type { IetfProfile } from './ietf-profile.js';
-import { parseDictionaryField } from './structured-field.parser.js';
 import { serializeDictionary } from './structured-field.serializer.js';
 import { type Member, sf, StructuredFieldError } from './structured-field.types.js';
 
@@ -65,14 +64,9 @@ export function formatUploadLimit(profile: IetfProfile, limits: UploadLimits): s
  * key; from 7 on the other way round.
  */
 export function parseUploadLimit(profile: IetfProfile, value: FieldInput): FieldRead<UploadLimits> {
-  if (value === undefined) return ABSENT;
-  let dictionary;
-  try {
-    dictionary = parseDictionaryField(value);
-  } catch (error) {
-    if (error instanceof StructuredFieldError) return invalid(`Upload-Limit is not a Dictionary: ${error.message}`);
-    throw error;
-  }
+  const read = readDictionary('Upload-Limit', value);
+  if (read.kind !== 'valid') return read;
+  const dictionary = read.value;
   const limits: { -readonly [K in keyof UploadLimits]: number } = {};
   const known: ReadonlyArray<readonly [string, keyof UploadLimits]> = [
     ...SIZE_KEYS,

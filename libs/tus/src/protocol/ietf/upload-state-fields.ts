@@ -1,6 +1,5 @@
-import { ABSENT, type FieldInput, type FieldRead, invalid, type RequestFields, valid } from './field-read.js';
+import { type FieldInput, type FieldRead, invalid, readItem, type RequestFields, valid } from './field-read.js';
 import type { IetfProfile } from './ietf-profile.js';
-import { parseItemField } from './structured-field.parser.js';
 import { serializeItem } from './structured-field.serializer.js';
 import { StructuredFieldError } from './structured-field.types.js';
 
@@ -29,9 +28,7 @@ export function readUploadLength(value: FieldInput): FieldRead<number> {
  */
 export function readUploadComplete(profile: IetfProfile, fields: RequestFields): FieldRead<boolean> {
   const name = profile.completenessField;
-  const value = fields[name.toLowerCase()];
-  if (value === undefined) return ABSENT;
-  const item = readItem(name, value);
+  const item = readItem(name, fields[name.toLowerCase()]);
   if (item.kind !== 'valid') return item;
   if (item.value.type !== 'boolean') return invalid(`${name} must be a Boolean (?1 or ?0)`);
   return valid(name === 'Upload-Incomplete' ? !item.value.value : item.value.value);
@@ -49,17 +46,7 @@ export function formatByteCount(count: number): string {
   return serializeItem({ type: 'integer', value: count });
 }
 
-function readItem(name: string, value: string | readonly string[]) {
-  try {
-    return valid(parseItemField(value).value);
-  } catch (error) {
-    if (error instanceof StructuredFieldError) return invalid(`${name} is not a Structured Field Item: ${error.message}`);
-    throw error;
-  }
-}
-
 function readNonNegativeInteger(name: string, value: FieldInput): FieldRead<number> {
-  if (value === undefined) return ABSENT;
   const item = readItem(name, value);
   if (item.kind !== 'valid') return item;
   if (item.value.type !== 'integer' || item.value.value < 0) return invalid(`${name} must be a non-negative Integer`);

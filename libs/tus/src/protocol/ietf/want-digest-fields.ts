@@ -1,7 +1,5 @@
 import { type DigestAlgorithm, DIGEST_ALGORITHMS } from './digest-fields.js';
-import { ABSENT, type FieldInput, type FieldRead, invalid, valid } from './field-read.js';
-import { parseDictionaryField } from './structured-field.parser.js';
-import { StructuredFieldError } from './structured-field.types.js';
+import { type FieldInput, type FieldRead, invalid, readDictionary, valid } from './field-read.js';
 
 /** An algorithm a client would like digests in, with its preference (1 lowest to 10 highest). */
 export interface DigestPreference {
@@ -20,14 +18,9 @@ export interface DigestPreference {
  * to 10 makes the field `invalid`.
  */
 export function parseWantDigestField(name: 'Want-Repr-Digest' | 'Want-Content-Digest', value: FieldInput): FieldRead<DigestPreference[]> {
-  if (value === undefined) return ABSENT;
-  let dictionary;
-  try {
-    dictionary = parseDictionaryField(value);
-  } catch (error) {
-    if (error instanceof StructuredFieldError) return invalid(`${name} is not a Dictionary: ${error.message}`);
-    throw error;
-  }
+  const read = readDictionary(name, value);
+  if (read.kind !== 'valid') return read;
+  const dictionary = read.value;
   const preferences: DigestPreference[] = [];
   for (const [key, member] of dictionary) {
     if (!Object.hasOwn(DIGEST_ALGORITHMS, key)) continue;
