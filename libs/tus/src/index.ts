@@ -7,7 +7,7 @@ export { TusEvent, type TusEventName } from './core/events/tus.events.js';
 export type { TusPreEvent, TusPostEvent } from './module/tus-event-payloads.js';
 export { TUS_VERSION, TUS_EXTENSIONS, TUS_EXPOSED_HEADERS, type TusExtension } from './protocol/tus.constants.js';
 export * from './errors/tus.errors.js';
-export type { UploadInfo, UploadConcatInfo, UploadStorageLocation, NewUpload } from './protocol/upload-info.js';
+export type { UploadInfo, UploadConcatInfo, UploadStorageLocation, NewUpload, UploadProtocol } from './protocol/upload-info.js';
 export type { UploadMetadata } from './protocol/metadata.js';
 export {
   TusStorageBackend,

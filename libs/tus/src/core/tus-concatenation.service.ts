@@ -37,7 +37,7 @@ export class TusConcatenationService {
   /** Creation of a final upload (tus: POST with `Upload-Concat: final;...`). */
   async createFinal(
     context: RequestContext,
-    base: Pick<NewUpload, 'id' | 'metadata' | 'metadataHeader' | 'createdAt'>,
+    base: Pick<NewUpload, 'id' | 'metadata' | 'metadataHeader' | 'createdAt' | 'protocol'>,
     concat: Extract<ConcatRequest, { type: 'final' }>,
   ): Promise<UploadInfo> {
     const { partIds } = concat;

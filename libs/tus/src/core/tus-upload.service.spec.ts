@@ -49,6 +49,16 @@ describe('TusUploadService (in-memory backend, no HTTP)', () => {
       expect(core.emitted).toEqual([`${TusEvent.POST_CREATE}:u1`, `${TusEvent.POST_RECEIVE}:u1`, `${TusEvent.POST_FINISH}:u1`]);
     });
 
+    it('keeps the protocol of the front door that created the upload, and none when it named none', async () => {
+      const core = createCore();
+      const draft = await core.uploads.create(create({ protocol: 'ietf-draft' }));
+      expect(draft.protocol).toBe('ietf-draft');
+      expect((await core.backend.get(draft.id)).protocol).toBe('ietf-draft');
+      const withBody = await core.uploads.create(create({ length: 2, body: bodyOf(['hi']), protocol: 'tus' }));
+      expect((await core.backend.get(withBody.id)).protocol).toBe('tus');
+      expect('protocol' in (await core.uploads.create(create()))).toBe(false);
+    });
+
     it('completes an empty upload at once', async () => {
       const core = createCore();
       const upload = await core.uploads.create(create({ length: 0 }));

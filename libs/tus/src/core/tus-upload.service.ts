@@ -63,7 +63,13 @@ export class TusUploadService {
     }
 
     const now = this.clock.now();
-    const base = { metadata, metadataHeader, createdAt: now, id: await this.newId(context) };
+    const base = {
+      metadata,
+      metadataHeader,
+      createdAt: now,
+      id: await this.newId(context),
+      ...(command.protocol === undefined ? {} : { protocol: command.protocol }),
+    };
     if (concat?.type === 'final') return this.concatenation.createFinal(context, base, concat);
 
     const { length } = command;

@@ -1,4 +1,5 @@
 import type { UploadMetadata } from '../protocol/metadata.js';
+import type { UploadProtocol } from '../protocol/upload-info.js';
 import type { UploadBody } from './upload-body.js';
 
 /**
@@ -23,6 +24,8 @@ export interface CreateUploadCommand {
   /** The first chunk (creation-with-upload), or null. */
   readonly body: UploadBody | null;
   readonly context: RequestContext;
+  /** The protocol of the front door that built the command, kept with the upload (`UploadInfo.protocol`). */
+  readonly protocol?: UploadProtocol;
 }
 
 /** Append a chunk at `offset` (tus PATCH), or, with no body, finish an upload whose bytes are all stored. */

@@ -15,6 +15,12 @@ export type UploadConcatInfo =
       header: string;
     };
 
+/**
+ * The protocol of a request: tus 1.0 (`Tus-Resumable`) or the IETF draft "Resumable Uploads for
+ * HTTP" (`Upload-Draft-Interop-Version`). The two are served side by side on the same routes.
+ */
+export type UploadProtocol = 'tus' | 'ietf-draft';
+
 /** Where a backend keeps an upload's bytes. */
 export type UploadStorageLocation =
   | { type: 'file'; path: string }
@@ -42,6 +48,11 @@ export interface UploadInfo {
   concat: UploadConcatInfo | null;
   /** Where the bytes live. */
   storage: UploadStorageLocation;
+  /**
+   * The protocol of the request that created the upload; absent for uploads created before the
+   * field existed. Every request may then act on the upload, whatever its protocol.
+   */
+  protocol?: UploadProtocol;
 }
 
 /** What the module asks a backend to create. */

@@ -51,6 +51,7 @@ export function tusCreateCommand(request: IncomingMessage, rules: TusRequestRule
     concat,
     body: withBody ? requestUploadBody(request, rules, checksumVerifierOf(request)) : null,
     context: request,
+    protocol: 'tus',
   };
 }
 
