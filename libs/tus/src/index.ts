@@ -1,6 +1,14 @@
 export { TusModule } from './module/tus.module.js';
 export { TUS_MODULE_OPTIONS, TUS_OPTIONS_TYPE, TUS_ASYNC_OPTIONS_TYPE } from './module/tus.module-definition.js';
-export type { TusModuleOptions, TusModuleExtras, TusIntent, TusCorsOptions, TusMetricsOptions, TusMetricsRegistry } from './module/tus-options.interface.js';
+export type {
+  TusModuleOptions,
+  TusModuleExtras,
+  TusIetfOptions,
+  TusIntent,
+  TusCorsOptions,
+  TusMetricsOptions,
+  TusMetricsRegistry,
+} from './module/tus-options.interface.js';
 export { TusStorageService, type TusStorageHealth, type TusListOptions, type TusListPage } from './core/tus-storage.service.js';
 export { TusClock, InjectTusClock, SystemClock } from './core/tus.clock.js';
 export { TusEvent, type TusEventName } from './core/events/tus.events.js';

@@ -1,3 +1,4 @@
+import type { UploadProtocol } from '../protocol/upload-info.js';
 import type { TusCorsOptions } from './cors.js';
 
 /** What the front doors read of the module's options, validated and with defaults. */
@@ -13,6 +14,10 @@ export interface TusHttpConfig {
   readonly idleTimeoutMs: number;
   /** Bytes a request body must deliver in each idle window; 0: only silence ends a body. */
   readonly idleMinBytes: number;
+  /** The protocols served: a request that names a known interop version goes to the draft's front door when `ietf-draft` is here. */
+  readonly protocols: ReadonlySet<UploadProtocol>;
+  /** Whether the draft's front door sends `104 (Upload Resumption Supported)`. */
+  readonly interimResponses: boolean;
 }
 
 /** Injection token of the resolved {@link TusHttpConfig} (interface and token share the name). */

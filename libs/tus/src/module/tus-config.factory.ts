@@ -4,6 +4,7 @@ import {
   DEFAULT_IDLE_TIMEOUT_SECONDS,
   DEFAULT_MAX_METADATA_BYTES,
   DEFAULT_POST_RECEIVE_INTERVAL_MS,
+  DEFAULT_PROTOCOLS,
   DEFAULT_SHUTDOWN_TIMEOUT_SECONDS,
   DEFAULT_UPLOAD_DIR,
 } from './tus-defaults.js';
@@ -88,6 +89,8 @@ export function createTusHttpConfig(options: TusModuleOptions, path: string): Tu
     maxMetadataBytes: options.maxMetadataBytes ?? DEFAULT_MAX_METADATA_BYTES,
     idleTimeoutMs: (options.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS) * 1000,
     idleMinBytes: options.idleMinBytes ?? 0,
+    protocols: new Set(options.protocols ?? DEFAULT_PROTOCOLS),
+    interimResponses: options.ietf?.interimResponses ?? true,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { UploadProtocol } from '../protocol/upload-info.js';
+
 /** Default URL path of the tus routes. */
 export const DEFAULT_TUS_PATH = '/files';
 
@@ -22,3 +24,6 @@ export const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 
 /** Default of `shutdownTimeoutSeconds`: how long a shutdown waits for running PATCHes to save. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 10;
+
+/** Default of `protocols`: tus 1.0 and the IETF draft, side by side. */
+export const DEFAULT_PROTOCOLS: readonly UploadProtocol[] = ['tus', 'ietf-draft'];

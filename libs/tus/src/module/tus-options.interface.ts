@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { TusExtension } from '../protocol/tus.constants.js';
 import type { UploadMetadata } from '../protocol/metadata.js';
 import type { TusStorageBackend } from '../storage/tus-storage-backend.interface.js';
-import type { UploadInfo } from '../protocol/upload-info.js';
+import type { UploadInfo, UploadProtocol } from '../protocol/upload-info.js';
 import type { TusIntent } from '../core/tus-config.js';
 import type { TusMetricsOptions } from '../core/observability/tus-metrics.js';
 import type { TusCorsOptions } from '../http/cors.js';
@@ -137,6 +137,28 @@ export interface TusModuleOptions {
    * @default true when `@opentelemetry/api` is installed, else false
    */
   tracing?: boolean;
+  /**
+   * The protocols served on the same path, backends, events and authorization: tus 1.0
+   * (`Tus-Resumable`) and the IETF draft "Resumable Uploads for HTTP" (interop versions 3 to 8,
+   * told apart by `Upload-Draft-Interop-Version`). A request that names no known interop version
+   * is a tus request; with `'tus'` left out it gets a 400.
+   * @default ['tus', 'ietf-draft']
+   */
+  protocols?: UploadProtocol[];
+  /** How the IETF draft is served; see {@link TusIetfOptions}. */
+  ietf?: TusIetfOptions;
+}
+
+/** Options of the IETF draft front door (`ietf`). */
+export interface TusIetfOptions {
+  /**
+   * Send the `104 (Upload Resumption Supported)` interim response that announces a new upload's
+   * URL while its body still arrives (HTTP/1.1 only). Turn it off behind a proxy that mishandles
+   * interim responses other than 100 and 103: nginx up to at least 1.22 takes the 104 for the
+   * final response (see the README, "The 104 and proxies").
+   * @default true
+   */
+  interimResponses?: boolean;
 }
 
 /** Options that shape the module's routes, so they are known synchronously, even in `forRootAsync`. */

@@ -32,6 +32,26 @@ describe('validateTusOptions', () => {
   });
 });
 
+describe('protocols and ietf', () => {
+  const validate = (options: Record<string, unknown>) => validateTusOptions(options as TusModuleOptions);
+
+  it('takes a non-empty list of known protocols', () => {
+    expect(validate({ protocols: ['tus', 'ietf-draft'] })).toEqual([]);
+    expect(validate({ protocols: ['ietf-draft'] })).toEqual([]);
+    expect(validate({ protocols: [] })).toEqual(["protocols must be a non-empty array of 'tus', 'ietf-draft'"]);
+    expect(validate({ protocols: 'tus' })).toEqual(["protocols must be a non-empty array of 'tus', 'ietf-draft'"]);
+    expect(validate({ protocols: ['tus', 'tus-v2'] })).toEqual(['unknown protocol "tus-v2" (known: tus, ietf-draft)']);
+  });
+
+  it('takes ietf.interimResponses as a boolean, and nothing else in ietf', () => {
+    expect(validate({ ietf: { interimResponses: false } })).toEqual([]);
+    expect(validate({ ietf: {} })).toEqual([]);
+    expect(validate({ ietf: { interimResponses: 'no' } })).toEqual(['ietf.interimResponses must be a boolean']);
+    expect(validate({ ietf: { interim: false } })).toEqual(['unknown option ietf.interim (options: interimResponses)']);
+    expect(validate({ ietf: false })).toEqual(['ietf must be an object: { interimResponses }']);
+  });
+});
+
 describe('unknown option names', () => {
   const validate = (options: Record<string, unknown>) => validateTusOptions(options as TusModuleOptions);
 
@@ -45,7 +65,7 @@ describe('unknown option names', () => {
 
   it('lists the options when no name is near', () => {
     const [problem] = validate({ colour: 'blue' });
-    expect(problem).toMatch(/^unknown option colour \(options: uploadDir, maxSize, .*idleMinBytes, shutdownTimeoutSeconds, metrics, tracing\)$/);
+    expect(problem).toMatch(/^unknown option colour \(options: uploadDir, maxSize, .*idleMinBytes, shutdownTimeoutSeconds, metrics, tracing, protocols, ietf\)$/);
   });
 
   it('reports a key even when its value is undefined', () => {

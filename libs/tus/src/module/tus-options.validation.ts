@@ -1,4 +1,5 @@
 import { TUS_EXTENSIONS } from '../protocol/tus.constants.js';
+import type { UploadProtocol } from '../protocol/upload-info.js';
 import type { TusModuleExtras, TusModuleOptions } from './tus-options.interface.js';
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
@@ -31,7 +32,12 @@ const OPTION_NAMES = Object.keys({
   shutdownTimeoutSeconds: true,
   metrics: true,
   tracing: true,
+  protocols: true,
+  ietf: true,
 } satisfies Record<keyof TusModuleOptions, true>);
+
+/** The protocols the module serves (`protocols`). */
+const PROTOCOLS: readonly UploadProtocol[] = ['tus', 'ietf-draft'];
 
 /** The extras: they shape the routes, so they are read before any factory runs, never from its result. */
 const EXTRA_NAMES = Object.keys({ path: true, isGlobal: true, guards: true } satisfies Record<keyof TusModuleExtras, true>);
@@ -79,6 +85,23 @@ export function validateTusOptions(options: TusModuleOptions): string[] {
   }
   if (options.cors !== undefined) problems.push(...validateCors(options.cors));
   if (options.metrics !== undefined) problems.push(...validateMetrics(options.metrics));
+  if (options.protocols !== undefined) problems.push(...validateProtocols(options.protocols));
+  if (options.ietf !== undefined) problems.push(...validateIetf(options.ietf));
+  return problems;
+}
+
+function validateProtocols(protocols: TusModuleOptions['protocols']): string[] {
+  if (!Array.isArray(protocols) || protocols.length === 0) return [`protocols must be a non-empty array of ${PROTOCOLS.map((p) => `'${p}'`).join(', ')}`];
+  const unknown = protocols.filter((protocol) => !PROTOCOLS.includes(protocol));
+  return unknown.map((protocol) => `unknown protocol "${String(protocol)}" (known: ${PROTOCOLS.join(', ')})`);
+}
+
+function validateIetf(ietf: TusModuleOptions['ietf']): string[] {
+  if (ietf === null || typeof ietf !== 'object') return ['ietf must be an object: { interimResponses }'];
+  const problems = Object.keys(ietf)
+    .filter((name) => name !== 'interimResponses')
+    .map((name) => `unknown option ietf.${name} (options: interimResponses)`);
+  if (ietf.interimResponses !== undefined && typeof ietf.interimResponses !== 'boolean') problems.push('ietf.interimResponses must be a boolean');
   return problems;
 }
 
