@@ -2,6 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { HttpException } from '@nestjs/common';
 import {
   ChecksumMismatchError,
+  DigestMismatchError,
+  InconsistentLengthError,
   ForbiddenUploadError,
   InsufficientStorageError,
   InvalidRequestError,
@@ -13,6 +15,7 @@ import {
   TusError,
   UnsupportedMediaTypeError,
   UnsupportedVersionError,
+  UploadCompletedError,
   UploadExpiredError,
   UploadLockedError,
   UploadNotFoundError,
@@ -32,6 +35,10 @@ describe('the error catalogue', () => {
     [new UploadLockedError(), 423, 'Upload is busy with another request, retry later'],
     [new MetadataTooLargeError(4096), 431, 'Upload-Metadata exceeds the maximum of 4096 bytes'],
     [new ChecksumMismatchError(), 460, 'Checksum mismatch'],
+    [new DigestMismatchError('Content-Digest'), 400, 'Content-Digest does not match the content: nothing was appended'],
+    [new InconsistentLengthError('Upload-Length 5 and Content-Length 4 disagree'), 400, 'Upload-Length 5 and Content-Length 4 disagree'],
+    [new UploadCompletedError(), 400, 'The upload is already complete'],
+    [new UnsupportedMediaTypeError('Content-Type must be application/partial-upload'), 415, 'Content-Type must be application/partial-upload'],
     [new StorageUnavailableError('S3 unreachable: ECONNREFUSED'), 503, 'Storage unavailable (S3 unreachable: ECONNREFUSED), retry later'],
     [new InsufficientStorageError(), 507, 'Insufficient storage: no space left for this upload on the server, retry later'],
   ])('%p is an HttpException with status %p and its reason as plain text', (error, status, message) => {

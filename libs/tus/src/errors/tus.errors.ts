@@ -63,7 +63,14 @@ export class MethodNotAllowedError extends TusError {
 
 /** 409: `Upload-Offset` does not match the stored offset, or a concurrent writer won. */
 export class OffsetMismatchError extends TusError {
-  constructor(message: string) {
+  /**
+   * `offsets`, when known: the upload's offset and the request's (the IETF draft's 409 names both,
+   * in `Upload-Offset` and in its problem details).
+   */
+  constructor(
+    message: string,
+    readonly offsets?: { readonly expected: number; readonly provided: number },
+  ) {
     super(409, message);
   }
 }
@@ -100,10 +107,10 @@ export class MetadataTooLargeError extends TusError {
   }
 }
 
-/** 415: the body's content type is not `application/offset+octet-stream`. */
+/** 415: the body's content type is not `application/offset+octet-stream` (tus), or not `application/partial-upload` (IETF draft append). */
 export class UnsupportedMediaTypeError extends TusError {
-  constructor() {
-    super(415, 'Content-Type must be application/offset+octet-stream');
+  constructor(message = 'Content-Type must be application/offset+octet-stream') {
+    super(415, message);
   }
 }
 
@@ -118,6 +125,35 @@ export class UploadLockedError extends TusError {
 export class ChecksumMismatchError extends TusError {
   constructor() {
     super(460, 'Checksum mismatch');
+  }
+}
+
+/**
+ * 400 (IETF draft): the content does not match its `Content-Digest` (or `Repr-Digest`, RFC 9530);
+ * the content is not appended. The drafts name no status ("signal the failure to the client"):
+ * the client's content contradicts the client's own digest, a client error.
+ */
+export class DigestMismatchError extends TusError {
+  constructor(field: string) {
+    super(400, `${field} does not match the content: nothing was appended`);
+  }
+}
+
+/**
+ * 400 (IETF draft): two statements of the upload's length disagree (`Upload-Length`, or
+ * `Upload-Complete: ?1` with `Content-Length`, against each other or the recorded length), or
+ * bytes were sent past the recorded length: the draft's "inconsistent length" failure.
+ */
+export class InconsistentLengthError extends TusError {
+  constructor(message: string) {
+    super(400, message);
+  }
+}
+
+/** 400 (IETF draft, interop 6 and 7): an append to an upload that is already complete. */
+export class UploadCompletedError extends TusError {
+  constructor() {
+    super(400, 'The upload is already complete');
   }
 }
 
