@@ -30,6 +30,13 @@ describe('corsHeaders', () => {
     expect(preflight['Access-Control-Max-Age']).toBe(600);
   });
 
+  it("lists the fields it is given (the IETF draft's)", () => {
+    const fields = { expose: ['Upload-Complete', 'Upload-Limit'], allowHeaders: ['Upload-Draft-Interop-Version'] };
+    const preflight = corsHeaders({ origin: '*' }, 'https://a.io', true, fields);
+    expect(preflight['Access-Control-Expose-Headers']).toBe('Upload-Complete, Upload-Limit');
+    expect(preflight['Access-Control-Allow-Headers']).toBe('Upload-Draft-Interop-Version');
+  });
+
   it('sends nothing to an origin that is not allowed', () => {
     expect(corsHeaders({ origin: ['https://a.io'] }, 'https://evil.io', true)).toEqual({});
   });

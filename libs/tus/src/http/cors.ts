@@ -20,9 +20,18 @@ export interface TusCorsOptions {
   maxAge?: number;
 }
 
-const EXPOSE = TUS_EXPOSED_HEADERS.join(', ');
-const ALLOW_HEADERS = TUS_ALLOWED_HEADERS.join(', ');
 const ALLOW_METHODS = TUS_METHODS.join(', ');
+
+/** The header names a CORS answer lists: those a response exposes, and those a preflight allows. */
+export interface CorsFieldLists {
+  /** `Access-Control-Expose-Headers` of every response. */
+  readonly expose: readonly string[];
+  /** `Access-Control-Allow-Headers` of a preflight. */
+  readonly allowHeaders: readonly string[];
+}
+
+/** tus 1.0's lists (checklist 39-40). */
+export const TUS_CORS_FIELDS: CorsFieldLists = { expose: TUS_EXPOSED_HEADERS, allowHeaders: TUS_ALLOWED_HEADERS };
 
 /** The value of `Access-Control-Allow-Origin` for a request from `origin`, or undefined when not allowed. */
 export function allowedOrigin(cors: TusCorsOptions, origin: string | undefined): string | undefined {
@@ -35,21 +44,22 @@ export function allowedOrigin(cors: TusCorsOptions, origin: string | undefined):
 
 /**
  * CORS headers for a response to `origin` (checklist 39-40). A preflight (`OPTIONS` with
- * `Access-Control-Request-Method`) also gets the methods, the tus request headers and a max-age.
+ * `Access-Control-Request-Method`) also gets the methods, the request headers of `fields` and a
+ * max-age; every response exposes the response headers of `fields` (tus 1.0's by default).
  */
-export function corsHeaders(cors: TusCorsOptions, origin: string | undefined, preflight: boolean): TusHeaders {
+export function corsHeaders(cors: TusCorsOptions, origin: string | undefined, preflight: boolean, fields: CorsFieldLists = TUS_CORS_FIELDS): TusHeaders {
   const allowOrigin = allowedOrigin(cors, origin);
   if (allowOrigin === undefined) return {};
   const headers: TusHeaders = {
     'Access-Control-Allow-Origin': allowOrigin,
     'Access-Control-Allow-Credentials': cors.credentials ? 'true' : undefined,
-    'Access-Control-Expose-Headers': EXPOSE,
+    'Access-Control-Expose-Headers': fields.expose.join(', '),
     // The answer depends on the origin whenever it is not `*`: caches must keep them apart.
     Vary: allowOrigin === '*' ? undefined : 'Origin',
   };
   if (preflight) {
     headers['Access-Control-Allow-Methods'] = ALLOW_METHODS;
-    headers['Access-Control-Allow-Headers'] = ALLOW_HEADERS;
+    headers['Access-Control-Allow-Headers'] = fields.allowHeaders.join(', ');
     headers['Access-Control-Max-Age'] = cors.maxAge ?? 86_400;
   }
   return headers;

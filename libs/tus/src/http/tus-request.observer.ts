@@ -1,10 +1,10 @@
 import { type CallHandler, type ExecutionContext, Inject, Injectable, type NestInterceptor } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Observable } from 'rxjs';
 import { TusConfig } from '../core/tus-config.js';
 import type { TusSpan } from '../core/observability/tus-tracing.js';
 import { NO_METRICS } from '../core/observability/tus-metrics.js';
-import { header, rawRequest } from './raw-request.js';
+import { header, rawRequest, rawResponse } from './raw-request.js';
 
 /**
  * Watches each tus request for the metrics and the traces. {@link TusRequestInterceptor} (the first
@@ -78,9 +78,4 @@ export class TusRequestInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     return this.observer.observe(context, next);
   }
-}
-
-/** The Node response under the adapter's: Fastify's reply wraps it in `raw`. */
-function rawResponse(response: ServerResponse | { raw: ServerResponse }): ServerResponse {
-  return 'raw' in response && response.raw !== undefined ? response.raw : (response as ServerResponse);
 }
