@@ -5,7 +5,7 @@ import { ChecksumMismatchError, InvalidRequestError } from '../errors/tus.errors
 import { CHECKSUM_ALGORITHMS, type ChecksumAlgorithm, parseUploadChecksum, type UploadChecksum } from '../protocol/upload-checksum.js';
 
 /** A digest the bytes must have, and the error that says they do not. */
-interface Expectation {
+export interface DigestExpectation {
   readonly algorithm: ChecksumAlgorithm;
   readonly digest: Buffer;
   readonly mismatch: () => Error;
@@ -23,7 +23,7 @@ export class ChecksumVerifier {
 
   private constructor(
     private readonly hashes: Map<ChecksumAlgorithm, Hash>,
-    private readonly expected: () => readonly Expectation[],
+    private readonly expected: () => readonly DigestExpectation[],
   ) {
     const all = [...hashes.values()];
     this.stage = new Transform({
@@ -57,7 +57,7 @@ export class ChecksumVerifier {
    * Verifies against several digests at once (the IETF draft: `Content-Digest` and `Repr-Digest`,
    * each with sha-256 and/or sha-512): every one must match, each algorithm computed once.
    */
-  static forDigests(expected: readonly Expectation[]): ChecksumVerifier {
+  static forDigests(expected: readonly DigestExpectation[]): ChecksumVerifier {
     const hashes = new Map(expected.map(({ algorithm }) => [algorithm, createHash(algorithm)] as const));
     return new ChecksumVerifier(hashes, () => expected);
   }

@@ -1,4 +1,4 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Injectable, Logger } from '@nestjs/common';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TUS_VERSION } from '../protocol/tus.constants.js';
 import { BodyIdleTimeoutError, MethodNotAllowedError, RequestSupersededError, ShutdownInterruptionError, ShuttingDownError, TusError } from '../errors/tus.errors.js';
@@ -6,11 +6,16 @@ import { rawRequest } from './raw-request.js';
 import { TusResponder } from './tus-responder.js';
 import type { TusHeaders } from './response-headers.js';
 import { TusRequestObserver } from './tus-request.observer.js';
+import { TusHttpConfig } from './tus-http-config.js';
+import { draftProfileOf } from './ietf/ietf-request.js';
+import { draftErrorAnswer, IETF_CORS_FIELDS } from './ietf/ietf-errors.js';
 
 /**
  * The one place where errors become responses: a {@link TusError} answers its spec status, an
  * `HttpException` (a vetoing event listener, a guard) its own, and anything else a logged 500
- * without internals. The reason is one line of plain text.
+ * without internals. The reason is one line of plain text, with the tus headers; a request of the
+ * IETF draft is answered in the draft's terms instead (`draftErrorAnswer`: problem details where
+ * its version defines a problem type, never a tus field).
  */
 @Catch()
 @Injectable()
@@ -20,6 +25,7 @@ export class TusExceptionFilter implements ExceptionFilter {
   constructor(
     private readonly responder: TusResponder,
     private readonly observer: TusRequestObserver,
+    @Inject(TusHttpConfig) private readonly config: TusHttpConfig,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -42,7 +48,7 @@ export class TusExceptionFilter implements ExceptionFilter {
     const shuttingDown = exception instanceof ShuttingDownError;
     if (status >= 500 && !shuttingDown) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     if (response.headersSent || response.sent) return;
-    const headers: TusHeaders = status === 412 ? { 'Tus-Version': TUS_VERSION } : {};
+    const headers: TusHeaders = {};
     if (exception instanceof MethodNotAllowedError && exception.allow !== undefined) headers.Allow = exception.allow.join(', ');
     if (shuttingDown) {
       // The connection ends with the answer: reading the rest of a body a slow client sends would
@@ -57,7 +63,16 @@ export class TusExceptionFilter implements ExceptionFilter {
       // gets its answer instead of a broken pipe, and a kept-alive connection stays usable.
       request.resume();
     }
-    this.responder.send(request, response, status, headers, `${message.replace(/[\r\n]+/g, ' ')}\n`);
+    const text = `${message.replace(/[\r\n]+/g, ' ')}\n`;
+    const draft = draftProfileOf(request, this.config.protocols);
+    if (draft !== null) {
+      const answer = draftErrorAnswer(exception, status, message, draft, request);
+      this.responder.reply(request, response, status, { ...answer.headers, ...headers }, answer.body, IETF_CORS_FIELDS);
+    } else if (this.config.protocols.has('tus')) {
+      this.responder.send(request, response, status, status === 412 ? { 'Tus-Version': TUS_VERSION, ...headers } : headers, text);
+    } else {
+      this.responder.reply(request, response, status, headers, { type: 'text/plain; charset=utf-8', text });
+    }
   }
 }
 

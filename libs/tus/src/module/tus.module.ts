@@ -23,12 +23,15 @@ import { frameworkException } from '../http/framework-errors.js';
 import { TusExceptionFilter } from '../http/tus-exception.filter.js';
 import { answerUnroutedOnExpress, answerUnroutedOnFastify, type TusPathAnswer } from '../http/tus/unrouted-requests.js';
 import { TusRequestObserver } from '../http/tus-request.observer.js';
+import { IetfFrontDoor } from '../http/ietf/ietf-front-door.js';
+import { passDraftBodiesOnFastify } from '../http/ietf/fastify-draft-body.js';
 import { TusStorageBackend } from '../storage/tus-storage-backend.interface.js';
 import { TusMetrics } from '../core/observability/tus-metrics.js';
 import type { TusModuleOptions } from './tus-options.interface.js';
 
 /**
- * A tus 1.0.0 server: `TusModule.forRoot({ ... })` or `TusModule.forRootAsync({ useFactory, inject })`,
+ * A tus 1.0.0 server, and beside it the IETF draft "Resumable Uploads for HTTP" (interop versions
+ * 3 to 8) on the same routes: `TusModule.forRoot({ ... })` or `TusModule.forRootAsync({ useFactory, inject })`,
  * with the extras `path` (default `/files`) and `isGlobal`. Exports {@link TusStorageService} and
  * the {@link TusStorageBackend} in use.
  *
@@ -60,6 +63,7 @@ import type { TusModuleOptions } from './tus-options.interface.js';
     { provide: TusClock, useClass: SystemClock },
     TusEventsEmitter,
     TusResponder,
+    IetfFrontDoor,
     TusRequestObserver,
     TusExceptionFilter,
     UploadAccess,
@@ -80,6 +84,7 @@ export class TusModule extends ConfigurableTusModule implements NestModule, OnMo
     @Inject(TusPath) private readonly path: string,
     private readonly exceptionFilter: TusExceptionFilter,
     @Inject(TusConfig) private readonly config: TusConfig,
+    @Inject(TusHttpConfig) private readonly httpConfig: TusHttpConfig,
     private readonly appConfig: ApplicationConfig,
   ) {
     super();
@@ -96,6 +101,7 @@ export class TusModule extends ConfigurableTusModule implements NestModule, OnMo
     const adapter = this.adapterHost?.httpAdapter;
     shapeFastifyTusRoutes(adapter, this.path, (error, request, reply) => this.answer(frameworkException(error), request, reply));
     answerUnroutedOnFastify(adapter, this.mount(), this.config, this.answer);
+    passDraftBodiesOnFastify(adapter, this.httpConfig.protocols);
   }
 
   /** Runs after Nest has registered the routes and before its own 404 and error handlers: see {@link answerUnroutedOnExpress}. */

@@ -35,12 +35,15 @@ import { TusRouteGuards } from '../tus-route.guards.js';
 import { FastifyTusRoute } from '../fastify-routes.js';
 import { concatHeader, expiryHeader, uploadStateHeaders } from './upload-headers.js';
 import { uploadLocation } from '../upload-location.js';
+import { IetfFrontDoor } from '../ietf/ietf-front-door.js';
 
 type AdapterRequest = IncomingMessage | { raw: IncomingMessage };
 
 /**
- * The tus routes. Each handler maps one method's headers to {@link TusUploadService} and its
- * result to the spec's response; errors are thrown and answered by {@link TusExceptionFilter}.
+ * The routes of the upload path. Each handler maps one method's headers to {@link TusUploadService}
+ * and its result to the spec's response; errors are thrown and answered by {@link TusExceptionFilter}.
+ * A request of the IETF draft (a known `Upload-Draft-Interop-Version`) is handed to its own front
+ * door, {@link IetfFrontDoor}, first thing: the same routes, guards and filter serve both protocols.
  * The class is mounted at the configured path by {@link createTusController}.
  */
 @UseFilters(TusExceptionFilter)
@@ -52,6 +55,7 @@ export class TusController {
     @Inject(TusHttpConfig) private readonly http: TusHttpConfig,
     private readonly uploads: TusUploadService,
     private readonly responder: TusResponder,
+    private readonly ietf: IetfFrontDoor,
   ) {
     this.rules = { ...http, extensions: config.extensions };
   }
@@ -61,9 +65,14 @@ export class TusController {
   /** Server capabilities (checklist 7), and CORS preflights; open to any caller. */
   @Options(['', ':id'])
   @FastifyTusRoute()
-  options(@Req() request: AdapterRequest, @Res() response: unknown): void {
+  async options(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+    const raw = rawRequest(request);
+    const draft = this.ietf.profileOf(raw);
+    if (draft !== null) return this.ietf.options(raw, response, draft);
+    // Only the draft served: a preflight (no protocol named) gets its CORS answer, nothing of tus.
+    if (!this.http.protocols.has('tus')) return this.responder.reply(raw, response, 204, {});
     const { extensions, advertisedMaxSize } = this.config;
-    this.responder.send(rawRequest(request), response, 204, {
+    this.responder.send(raw, response, 204, {
       'Tus-Version': TUS_VERSION,
       'Tus-Extension': extensions.size > 0 ? [...extensions].join(',') : undefined,
       'Tus-Max-Size': advertisedMaxSize,
@@ -77,6 +86,8 @@ export class TusController {
   @UseInterceptors(ChecksumInterceptor)
   async create(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    const draft = this.ietf.profileOf(raw);
+    if (draft !== null) return this.ietf.create(raw, response, draft);
     const upload = await this.uploads.create(tusCreateCommand(raw, this.rules));
     const unfinishedFinal = upload.concat?.type === 'final' && upload.completedAt === null;
     this.responder.send(raw, response, 201, {
@@ -96,6 +107,8 @@ export class TusController {
   @UseInterceptors(ChecksumInterceptor)
   async override(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    // The draft has no method override: a POST to an upload is not one of its requests.
+    if (this.ietf.profileOf(raw) !== null) throw new MethodNotAllowedError('POST is not allowed on an upload');
     switch (parseMethodOverride(header(raw, 'x-http-method-override'))) {
       case 'PATCH':
         return this.append(id, raw, response);
@@ -113,6 +126,8 @@ export class TusController {
   @FastifyTusRoute()
   async head(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    const draft = this.ietf.profileOf(raw);
+    if (draft !== null) return this.ietf.head(id, raw, response, draft);
     const upload = await this.uploads.head(id, raw);
     this.responder.send(raw, response, 200, uploadStateHeaders(upload));
   }
@@ -122,7 +137,10 @@ export class TusController {
   @FastifyTusRoute()
   @UseInterceptors(ChecksumInterceptor)
   async patch(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
-    return this.append(id, rawRequest(request), response);
+    const raw = rawRequest(request);
+    const draft = this.ietf.profileOf(raw);
+    if (draft !== null) return this.ietf.append(id, raw, response, draft);
+    return this.append(id, raw, response);
   }
 
   private async append(id: string, raw: IncomingMessage, response: unknown): Promise<void> {
@@ -135,6 +153,8 @@ export class TusController {
   @FastifyTusRoute()
   async terminate(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    const draft = this.ietf.profileOf(raw);
+    if (draft !== null) return this.ietf.terminate(id, raw, response, draft);
     await this.uploads.terminate(id, raw);
     this.responder.send(raw, response, 204, {});
   }
@@ -147,7 +167,9 @@ export class TusController {
     const upload = await this.uploads.download(id, raw);
     const plan = planDownload(upload, raw);
     if (!('range' in plan)) {
-      this.responder.send(raw, response, plan.status, plan.headers);
+      // A download is no protocol's request: a draft client's 304 or 416 carries no tus field.
+      if (this.ietf.profileOf(raw) !== null) this.responder.reply(raw, response, plan.status, plan.headers);
+      else this.responder.send(raw, response, plan.status, plan.headers);
       return;
     }
     const stream = await this.uploads.read(upload, plan.range ?? {});

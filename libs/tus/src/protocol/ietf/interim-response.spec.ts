@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ietfRequest, rawExchange } from '../../../../../test/support/ietf-client.js';
 import { ietfProfile } from './ietf-profile.js';
 import { creationInterim, formatInterimHead, type InterimResponse, progressInterim } from './interim-response.js';
+import { writeInterim } from '../../http/ietf/interim-writer.js';
 
 describe('creationInterim / progressInterim', () => {
   it('announces the resource with the interop version, Location and, from interop 6, Upload-Limit', () => {
@@ -55,23 +56,8 @@ describe('formatInterimHead', () => {
   });
 });
 
-/**
- * The way docs/ietf-resumable-upload.md recommends writing a 104 from Node (20 and 24): the
- * formatted head through the response's raw writer, the one `writeEarlyHints` uses, and only
- * while that is safe. The http layer will own this function; here it proves the formatter's
- * output on a real socket.
- */
-function writeInterim(req: IncomingMessage, res: ServerResponse, head: string): boolean {
-  if (req.httpVersionMajor !== 1 || req.httpVersionMinor < 1) return false; // never to HTTP/1.0 (RFC 9110 section 15.2)
-  if (res.headersSent || res.writableEnded) return false;
-  const socket = res.socket;
-  if (socket === null || socket.destroyed || !socket.writable) return false;
-  const raw = (res as ServerResponse & { _writeRaw?: (data: string, encoding: BufferEncoding) => boolean })._writeRaw;
-  if (typeof raw !== 'function') return false;
-  raw.call(res, head, 'latin1');
-  return true;
-}
-
+// The http layer's writer (`http/ietf/interim-writer.ts`), the way docs/ietf-resumable-upload.md
+// recommends writing a 104 from Node: here it proves the formatter's output on a real socket.
 describe('a 104 written ahead of the final response, on a real HTTP/1.1 server', () => {
   const profile = ietfProfile(6);
   let server: Server;
