@@ -100,6 +100,23 @@ async function unfinishedS3Bytes(app: INestApplication, backend: S3StorageBacken
   }
 }
 
+/**
+ * An upload's `.info` as the backend persisted it (the file of the upload folder, or the S3
+ * object), parsed but not decoded: what a restarted process will read.
+ */
+export async function storedInfoJson(app: INestApplication, id: string): Promise<Record<string, unknown>> {
+  const backend = app.get<TusStorageBackend>(TusStorageBackend);
+  if (backend instanceof FileStorageBackend) return JSON.parse(await readFile(join(backend.directory, `${id}.info`), 'utf8')) as Record<string, unknown>;
+  if (!(backend instanceof S3StorageBackend)) throw new Error(`storedInfoJson does not know ${backend.constructor.name}`);
+  const client = createTestS3Client(s3ServerFromEnv());
+  try {
+    const object = await client.send(new GetObjectCommand({ Bucket: backend.bucket, Key: `${backend.keyPrefix}${id}.info` }));
+    return JSON.parse(await object.Body!.transformToString()) as Record<string, unknown>;
+  } finally {
+    client.destroy();
+  }
+}
+
 /** How long a request that has answered (or lost its client) may take to clear up after itself. */
 const SETTLE_MS = 5_000;
 
