@@ -40,14 +40,26 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startProxy(upstream: string): Promise<Proxy> {
+/** How the proxy talks to the upstream. */
+export interface ProxyOptions {
+  /**
+   * Keep upstream connections open between requests (`upstream { keepalive }` with
+   * `proxy_set_header Connection ""`), as deployments do for throughput. Off by default: nginx
+   * then closes each upstream connection after its response.
+   */
+  upstreamKeepalive?: boolean;
+}
+
+export async function startProxy(upstream: string, options: ProxyOptions = {}): Promise<Proxy> {
   ensureNginx();
   const dir = await mkdtemp(join(tmpdir(), 'nestjs-tus-nginx-'));
   await chmod(dir, 0o755); // workers may run as another user
   const [port, limitedPort] = [await freePort(), await freePort()];
+  const keepalive = options.upstreamKeepalive === true;
+  const pool = keepalive ? `upstream tus_upstream { server ${new URL(upstream).host}; keepalive 8; }` : '';
   const location = `
       location / {
-        proxy_pass ${upstream};
+        proxy_pass ${keepalive ? 'http://tus_upstream' : upstream};${keepalive ? '\n        proxy_set_header Connection "";' : ''}
         proxy_http_version 1.1;
         proxy_request_buffering off;
         proxy_buffering off;
@@ -64,6 +76,7 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  ${pool}
   server { listen 127.0.0.1:${port}; client_max_body_size 0; ${location} }
   server {
     listen 127.0.0.1:${limitedPort};
