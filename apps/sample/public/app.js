@@ -6,6 +6,14 @@ const { Upload } = window.tus;
 const params = new URLSearchParams(location.search);
 // ?chunkSize=1048576 sends the file in PATCH requests of that many bytes (default: one request).
 const chunkSize = Number(params.get('chunkSize')) || Infinity;
+// The protocol tus-js-client speaks: tus 1.0, or the IETF draft "Resumable Uploads for HTTP" in
+// the two versions tus-js-client 4 knows (ietf-draft-03: interop version 5; ietf-draft-05: 6).
+// The server serves them all on the same endpoint; ?protocol=ietf-draft-05 preselects one.
+const PROTOCOLS = {
+  'tus-v1': 'tus 1.0.0',
+  'ietf-draft-03': 'IETF draft, interop 5',
+  'ietf-draft-05': 'IETF draft, interop 6',
+};
 
 const $ = (selector) => document.querySelector(selector);
 const activeList = $('#active');
@@ -20,8 +28,14 @@ const interrupted = new Map();
 
 const config = await fetch('/api/config').then((res) => res.json());
 const endpoint = new URL(config.tusEndpoint, location.href).href;
-$('#endpoint').textContent =
-  `tus 1.0.0 · ${config.tusEndpoint}` + (Number.isFinite(chunkSize) ? ` · chunks of ${formatBytes(chunkSize)}` : '');
+const protocolSelect = $('#protocol');
+if (params.get('protocol') in PROTOCOLS) protocolSelect.value = params.get('protocol');
+const showEndpoint = () => {
+  $('#endpoint').textContent =
+    `${PROTOCOLS[protocolSelect.value]} · ${config.tusEndpoint}` + (Number.isFinite(chunkSize) ? ` · chunks of ${formatBytes(chunkSize)}` : '');
+};
+protocolSelect.addEventListener('change', showEndpoint);
+showEndpoint();
 
 // ---- picking and dropping files --------------------------------------------------------------
 
@@ -57,6 +71,7 @@ async function startUpload(file) {
 
   const upload = new Upload(file, {
     endpoint,
+    protocol: protocolSelect.value,
     chunkSize,
     retryDelays: [0, 1000, 3000, 5000],
     metadata: { filename: file.name, filetype: file.type || 'application/octet-stream' },
@@ -64,7 +79,8 @@ async function startUpload(file) {
     // so the same file picked after a reload resumes; forget it once the upload is done.
     removeFingerprintOnSuccess: true,
     onAfterResponse(req, res) {
-      if (req.getMethod() === 'HEAD' && res.getStatus() === 200) {
+      // tus answers a HEAD with 200, the draft with 204.
+      if (req.getMethod() === 'HEAD' && res.getStatus() >= 200 && res.getStatus() < 300) {
         const offset = Number(res.getHeader('Upload-Offset'));
         if (offset > 0) view.note(`resumed at ${formatBytes(offset)}`);
       }
