@@ -1,6 +1,6 @@
 // nestjs-tus benchmark: the bare pipe, @tus/server and nestjs-tus side by side.
 // Usage: npm run bench [-- --quick] [--s3] [--reps N] [--build]
-//          [--only single,chunked,small,parallel,head,rss,s3] [--servers tus,nestjs,nestjs-s3]
+//          [--only single,chunked,small,parallel,head,rss,ietf,s3] [--servers tus,nestjs,nestjs-s3]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -199,6 +199,7 @@ async function main() {
       await Promise.all(running.map((server) => server.stop()));
     }
     if (!only || only.has('rss')) rows.push(...(await memoryRows(work)));
+    if (!only || only.has('ietf')) ietfResult = await protocolScenario(work);
     if (withS3 && (!only || only.has('s3'))) s3Result = await s3Scenario(work);
   } finally {
     await stopAll();
@@ -226,13 +227,81 @@ async function main() {
       `${title}, S3 backend against the AWS SDK\n\n${stamp}\n${s3Note} Took ${minutes} min; before it, ${loadAtStart}.\n\n${s3Text}\n`,
     );
   }
+  if (ietfResult) {
+    const ietfText = `${ietfResult.table}\n\n${ietfResult.verdict}`;
+    console.log(`\n${ietfText}`);
+    await writeFile(
+      join(here, 'results/ietf-latest.md'),
+      `${title}, the IETF draft against tus 1.0\n\n${stamp}\n${ietfResult.note} Took ${minutes} min; before it, ${loadAtStart}.\n\n${ietfText}\n`,
+    );
+  }
   console.log(`\n(${minutes} min)`);
-  const written = [rows.length && 'bench/results/latest.md', s3Text && 'bench/results/s3-latest.md'].filter(Boolean);
+  const written = [rows.length && 'bench/results/latest.md', s3Text && 'bench/results/s3-latest.md', ietfResult && 'bench/results/ietf-latest.md'].filter(Boolean);
   if (written.length) console.log(`written to ${written.join(' and ')}`);
 }
 
 /** The S3 scenario's table and verdict, once it ran. */
 let s3Result;
+
+/** The protocol comparison's table, verdict and note, once it ran. */
+let ietfResult;
+
+/**
+ * The issue's protocol target: the same 1 GiB upload (256 MiB in `--quick`) over tus 1.0 and over
+ * the IETF draft (interop 8), on one sample (file backend), in the same run, within 5%. Two forms,
+ * each the same requests on both sides: a creation, then one append of everything (tus: POST, one
+ * PATCH; the draft: POST `Upload-Complete: ?0`, one PATCH `?1`); and one creation carrying it all
+ * (tus: creation-with-upload; the draft: POST `?1`, with its 104). Rounds alternate which protocol
+ * goes first; every upload waits until the sample has hashed the previous one (its digest
+ * listener reads each completed upload back), so none shares the CPU with another's aftermath.
+ */
+async function protocolScenario(work) {
+  const spec = servers.find((s) => s.key === 'nestjs') ?? { key: 'nestjs', label: 'nestjs-tus', script: sampleMain, env: { TUS_STORAGE: 'file' } };
+  const server = await new ServerProcess(spec, join(work, 'nestjs-protocols')).start();
+  const origin = new URL(server.url).origin;
+  const forms = [
+    { title: `one ${label(single)} upload: a creation, then one append`, tus: (c) => c.upload(single), ietf: (c) => c.draftUpload(single) },
+    { title: `one ${label(single)} upload in its creation request`, tus: (c) => c.create(single, single), ietf: (c) => c.draftUpload(single, { inCreation: true }) },
+  ];
+  const rows = [];
+  try {
+    await against(server, 1, async (client) => {
+      await digested(server, origin, await client.upload(16 * MiB));
+      await digested(server, origin, await client.draftUpload(16 * MiB));
+    });
+    for (const form of forms) {
+      const values = { tus: [], ietf: [] };
+      for (let round = 1; round <= reps; round++) {
+        for (const side of round % 2 ? ['tus', 'ietf'] : ['ietf', 'tus']) {
+          const value = await against(server, 1, async (client) => {
+            const start = performance.now();
+            const url = await form[side](client);
+            const speed = single / MiB / seconds(start);
+            await digested(server, origin, url);
+            return speed;
+          });
+          values[side].push(value);
+          console.log(`  ${form.title} · round ${round}/${reps} · ${side === 'tus' ? 'tus 1.0' : 'IETF draft'}: ${formatValue(value, 'MiB/s')}`);
+        }
+      }
+      rows.push({ title: form.title, unit: 'MiB/s', values, ratios: true });
+    }
+  } finally {
+    await server.stop();
+  }
+  const table = markdownTable(rows, [
+    { key: 'tus', label: 'tus 1.0' },
+    { key: 'ietf', label: 'IETF draft (interop 8)' },
+  ]);
+  const verdict = rows
+    .map((row) => {
+      const ratio = pairRatio(row.values.ietf, row.values.tus);
+      return `${row.title}: draft / tus ${formatRatio(ratio)}, ${ratio >= 0.95 ? 'within' : 'not within'} 5%.`;
+    })
+    .join(' ');
+  const note = `nestjs-tus (the sample, file backend): ${reps} round(s) per form, the order alternating; medians; the ratio is the median of per-round ratios.`;
+  return { table, verdict: `Target (the IETF draft issue): the draft within 5% of tus 1.0. ${verdict}`, note };
+}
 
 /**
  * The issue's S3 target: the same `single` bytes (a) through the sample on the S3 backend, one
