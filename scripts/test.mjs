@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The whole test run: type-check, then every Jest suite (unit and end-to-end), then the failed tests
+// The whole test run: type-check, the layer rules (docs/architecture.md), then every Jest suite (unit and end-to-end), then the failed tests
 // by name and the one line CI reads: "N passed, N failed". Extra arguments go to Jest (e.g. a test file pattern).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +11,13 @@ const run = (command, args, env = process.env) => spawnSync(command, args, { std
 console.log('> tsc --noEmit');
 if (run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']) !== 0) {
   console.log('type-check failed');
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
+console.log('> node scripts/check-architecture.mjs');
+if (run(process.execPath, ['scripts/check-architecture.mjs']) !== 0) {
+  console.log('the layer rules of docs/architecture.md are broken');
   console.log('0 passed, 1 failed');
   process.exit(1);
 }

@@ -9,11 +9,14 @@ import {
   PayloadTooLargeError,
   ShuttingDownError,
   UploadExpiredError,
+  UploadLockedError,
   UploadNotFoundError,
 } from '../errors/tus.errors.js';
 import { TusEvent } from './events/tus.events.js';
 import { bodyOf, CONTEXT, createCore } from './testing/core-fixture.js';
 import type { CreateUploadCommand } from './upload-commands.js';
+import { MemoryStorageBackend } from '../storage/memory/memory-storage.backend.js';
+import { composeStorage } from '../storage/storage-composer.js';
 
 const create = (command: Partial<CreateUploadCommand> = {}): CreateUploadCommand => ({
   metadata: {},
@@ -256,14 +259,20 @@ describe('TusUploadService (in-memory backend, no HTTP)', () => {
     });
   });
 
-  it('offers no concatenation over a backend that cannot concatenate', async () => {
-    const { composeStorage } = await import('../storage/storage-composer.js');
-    const { MemoryStorageBackend } = await import('../storage/memory/memory-storage.backend.js');
-    const backend = new MemoryStorageBackend() as Partial<MemoryStorageBackend>;
-    delete (backend as { concatenate?: unknown }).concatenate;
+  it('offers no concatenation over a backend that cannot concatenate, and locks it in-process', async () => {
+    const backend = new MemoryStorageBackend();
     Object.defineProperty(backend, 'concatenate', { value: undefined });
-    const store = composeStorage(backend as MemoryStorageBackend);
+    const store = composeStorage(backend);
     expect(store.extensions).not.toContain('concatenation');
+    expect(store.concatenate).toBeUndefined();
     expect(store.sharedLock).toBe(false);
+    const release = await store.lock('a');
+    const impatient = composeStorage(backend, 50);
+    const held = await impatient.lock('b');
+    await expect(impatient.lock('b')).rejects.toBeInstanceOf(UploadLockedError);
+    await held();
+    const second = store.lock('a');
+    await release();
+    await (await second)();
   });
 });
