@@ -37,7 +37,7 @@ export interface S3Snapshot {
 
 /**
  * `write`: a token of the write that stored this text, new for every write, so that a writer can
- * tell its own write from another's with the same content (see S3StorageBackend.saveInfo).
+ * tell its own write from another's with the same content (see S3InfoRecord.save).
  */
 type StoredS3Upload = StoredUploadInfo & { s3: S3UploadState; write?: string };
 
