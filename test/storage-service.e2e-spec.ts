@@ -74,4 +74,31 @@ describe.each(PLATFORMS)('TusStorageService on %s', (platform) => {
     const files = await readdir(running.uploadDir);
     expect(files.some((name) => name.startsWith(idOf(stale)))).toBe(false);
   });
+
+  it('list() pages through every upload in id order, filtered by status; a bad limit is refused', async () => {
+    const done = await createUpload(url, { 'Upload-Length': 1 });
+    await send('PATCH', done, { headers: patchHeaders(0), body: 'x' });
+    for (let i = 0; i < 4; i++) await createUpload(url, { 'Upload-Length': 10 });
+    const everything: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    do {
+      const page = await service.list({ limit: 2, after });
+      expect(page.uploads.length).toBeLessThanOrEqual(2);
+      everything.push(...page.uploads.map((upload) => upload.id));
+      after = page.next;
+      pages++;
+    } while (after !== null);
+    expect(everything).toEqual([...everything].sort());
+    expect(new Set(everything).size).toBe(everything.length);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    const all = (await service.list({ limit: 1000 })).uploads.map((upload) => upload.id);
+    expect(everything).toEqual(all);
+    const completed = (await service.list({ status: 'completed', limit: 1000 })).uploads;
+    expect(completed.map((upload) => upload.id)).toContain(idOf(done));
+    expect(completed.every((upload) => upload.completedAt !== null)).toBe(true);
+    const unfinished = (await service.list({ status: 'unfinished', limit: 1000 })).uploads;
+    expect(unfinished.length + completed.length).toBe(all.length);
+    await expect(service.list({ limit: 0 })).rejects.toBeInstanceOf(RangeError);
+  });
 });
