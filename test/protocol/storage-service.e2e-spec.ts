@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { INestApplication } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { readdir } from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
+import { InvalidRequestError, TusEvent, TusStorageService, UploadNotFoundError } from 'nestjs-tus';
+import { createUpload, patchHeaders, send, TUS } from '../support/http.js';
+import { ManualClock, startTusApp, type RunningApp, PLATFORMS } from '../support/tus-app.js';
+
+describe.each(PLATFORMS)('TusStorageService on %s', (platform) => {
+  const clock = new ManualClock();
+  let app: INestApplication;
+  let service: TusStorageService;
+  let url: string;
+  let running: RunningApp & { uploadDir: string };
+  const terminated: string[] = [];
+
+  beforeAll(async () => {
+    running = await startTusApp({ expirationSeconds: 60 }, { clock, platform });
+    ({ app, url } = running);
+    service = app.get(TusStorageService);
+    app.get(EventEmitter2).on(TusEvent.POST_TERMINATE, ({ upload }) => terminated.push(upload.id));
+  });
+  afterAll(() => running.close());
+  beforeEach(() => {
+    terminated.length = 0;
+  });
+
+  const idOf = (uploadUrl: string) => uploadUrl.slice(uploadUrl.lastIndexOf('/') + 1);
+
+  it('get() returns the UploadInfo; an unknown or malformed id is UploadNotFoundError', async () => {
+    const uploadUrl = await createUpload(url, { 'Upload-Length': 4, 'Upload-Metadata': 'k dg==' });
+    const info = await service.get(idOf(uploadUrl));
+    expect(info).toMatchObject({ id: idOf(uploadUrl), offset: 0, length: 4, metadata: { k: 'v' }, completedAt: null });
+    await expect(service.get('nope')).rejects.toBeInstanceOf(UploadNotFoundError);
+    await expect(service.get('../etc')).rejects.toBeInstanceOf(UploadNotFoundError);
+  });
+
+  it('createReadStream() streams a completed upload, whole or a range; an unfinished one is refused', async () => {
+    const uploadUrl = await createUpload(url, { 'Upload-Length': 10 });
+    await expect(service.createReadStream(idOf(uploadUrl))).rejects.toBeInstanceOf(InvalidRequestError);
+    await send('PATCH', uploadUrl, { headers: patchHeaders(0), body: '0123456789' });
+    expect((await buffer(await service.createReadStream(idOf(uploadUrl)))).toString()).toBe('0123456789');
+    expect((await buffer(await service.createReadStream(idOf(uploadUrl), { start: 2, end: 4 }))).toString()).toBe('234');
+  });
+
+  it('delete() terminates an upload with the terminate events', async () => {
+    const uploadUrl = await createUpload(url, { 'Upload-Length': 10 });
+    await service.delete(idOf(uploadUrl));
+    expect((await send('HEAD', uploadUrl, { headers: TUS })).status).toBe(404);
+    expect(terminated).toEqual([idOf(uploadUrl)]);
+  });
+
+  it('listExpired() and deleteExpired() find and remove only unfinished uploads past their expiry', async () => {
+    const stale = await createUpload(url, { 'Upload-Length': 10 });
+    const done = await createUpload(url, { 'Upload-Length': 2 });
+    await send('PATCH', done, { headers: patchHeaders(0), body: 'ok' });
+    clock.current += 30_000;
+    const fresh = await createUpload(url, { 'Upload-Length': 10 });
+    clock.current += 31_000; // `stale` is 61 s old, `fresh` 31 s: only `stale` expired
+
+    const expired = (await service.listExpired()).map((upload) => upload.id);
+    expect(expired).toContain(idOf(stale));
+    expect(expired).not.toContain(idOf(fresh));
+    expect(expired).not.toContain(idOf(done));
+    expect((await send('HEAD', stale, { headers: TUS })).status).toBe(410);
+
+    const removed = (await service.deleteExpired()).map((upload) => upload.id);
+    expect(removed).toEqual(expired);
+    expect(terminated).toEqual(expect.arrayContaining(removed));
+    expect((await send('HEAD', stale, { headers: TUS })).status).toBe(404);
+    expect((await send('HEAD', fresh, { headers: TUS })).status).toBe(200);
+    expect((await send('HEAD', done, { headers: TUS })).status).toBe(200);
+    const files = await readdir(running.uploadDir);
+    expect(files.some((name) => name.startsWith(idOf(stale)))).toBe(false);
+  });
+});
