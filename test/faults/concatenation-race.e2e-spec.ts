@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { TusEvent, type TusPostEvent, TusStorageBackend, TusStorageService } from 'nestjs-tus';
-import { BACKENDS } from '../support/backends.js';
-import { createUpload, head, patchHeaders, send, storedBytes, TUS, uploadIdOf } from '../support/http.js';
-import { ManualClock, startTusApp } from '../support/tus-app.js';
+import { BACKENDS } from '../support/apps/backends.js';
+import { createUpload, head, patchHeaders, send, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
+import { ManualClock, startTusApp } from '../support/apps/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 

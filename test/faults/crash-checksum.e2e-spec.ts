@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
-import { eventually, createUpload, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http.js';
-import { startHeldPatch } from '../support/held-patch.js';
-import { bucketStore, folderStore } from '../support/stores.js';
-import { startSample } from '../support/sample-process.js';
-import { PLATFORMS } from '../support/tus-app.js';
+import { eventually, createUpload, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
+import { startHeldPatch } from '../support/http/held-patch.js';
+import { bucketStore, folderStore } from '../support/storage/sample-stores.js';
+import { startSample } from '../support/servers/sample-process.js';
+import { PLATFORMS } from '../support/apps/tus-app.js';
 
 const MiB = 1024 * 1024;
 

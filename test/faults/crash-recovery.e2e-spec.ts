@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TusEvent, type TusPostEvent, type TusPreEvent } from 'nestjs-tus';
 import { PROCESS_HOST } from '../../libs/tus/src/storage/process-identity.js';
-import { createUpload, head, patchHeaders, send, uploadIdOf } from '../support/http.js';
-import { PLATFORMS, startTusApp } from '../support/tus-app.js';
+import { createUpload, head, patchHeaders, send, uploadIdOf } from '../support/http/requests.js';
+import { PLATFORMS, startTusApp } from '../support/apps/tus-app.js';
 
 const run = promisify(execFile);
 

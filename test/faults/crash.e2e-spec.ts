@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DetailedError, Upload } from 'tus-js-client';
-import { eventually, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http.js';
-import { startRelay, type Relay } from '../support/relay.js';
-import { inspectS3Upload, s3ObjectsOf } from '../support/s3-inspection.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/s3-server.js';
-import { startSample, type SampleProcess } from '../support/sample-process.js';
-import { PLATFORMS } from '../support/tus-app.js';
+import { eventually, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
+import { startRelay, type Relay } from '../support/http/relay.js';
+import { inspectS3Upload, s3ObjectsOf } from '../support/storage/s3-inspection.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
+import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
+import { PLATFORMS } from '../support/apps/tus-app.js';
 
 const MiB = 1024 * 1024;
 const SOAK = process.env.TUS_SOAK === '1';

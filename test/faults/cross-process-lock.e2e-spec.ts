@@ -3,9 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createUpload, patchHeaders, send, TUS } from '../support/http.js';
-import { PLATFORMS } from '../support/tus-app.js';
-import { startSamplesSharingFolder, type SampleProcess } from '../support/sample-process.js';
+import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { PLATFORMS } from '../support/apps/tus-app.js';
+import { startSamplesSharingFolder, type SampleProcess } from '../support/servers/sample-process.js';
 
 const KiB = 1024;
 const idOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);

@@ -7,10 +7,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createUpload, head, offsetOf, patchHeaders, send, slowBody, storedBytes, TUS, uploadIdOf } from '../support/http.js';
-import { inspectS3Upload, s3ObjectsOf } from '../support/s3-inspection.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/s3-server.js';
-import { startSample, type SampleProcess } from '../support/sample-process.js';
+import { createUpload, head, offsetOf, patchHeaders, send, slowBody, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
+import { inspectS3Upload, s3ObjectsOf } from '../support/storage/s3-inspection.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
+import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

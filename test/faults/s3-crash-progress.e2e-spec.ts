@@ -3,11 +3,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
-import { createUpload, eventually, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http.js';
-import { startRelay, type Relay } from '../support/relay.js';
-import { inspectS3Upload, type S3UploadSnapshot } from '../support/s3-inspection.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/s3-server.js';
-import { startSample, type SampleProcess } from '../support/sample-process.js';
+import { createUpload, eventually, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
+import { startRelay, type Relay } from '../support/http/relay.js';
+import { inspectS3Upload, type S3UploadSnapshot } from '../support/storage/s3-inspection.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
+import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 
 /**
  * Issue 12, S3: a long PATCH records its progress part by part, so that a SIGKILL of the server

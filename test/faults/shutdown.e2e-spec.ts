@@ -3,11 +3,11 @@ import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
-import { eventually, offsetOf, storedBytes, uploadIdOf } from '../support/http.js';
-import { startRelay, type Relay } from '../support/relay.js';
-import { bucketStore, folderStore } from '../support/stores.js';
-import { startSample, type SampleProcess } from '../support/sample-process.js';
-import { PLATFORMS } from '../support/tus-app.js';
+import { eventually, offsetOf, storedBytes, uploadIdOf } from '../support/http/requests.js';
+import { startRelay, type Relay } from '../support/http/relay.js';
+import { bucketStore, folderStore } from '../support/storage/sample-stores.js';
+import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
+import { PLATFORMS } from '../support/apps/tus-app.js';
 
 const MiB = 1024 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

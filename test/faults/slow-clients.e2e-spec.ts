@@ -3,9 +3,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { createUpload, eventually, offsetOf, patchHeaders, send, storedBytes } from '../support/http.js';
-import { PLATFORMS, startTusApp, type RunningApp } from '../support/tus-app.js';
-import { runUpload } from '../support/tus-client.js';
+import { createUpload, eventually, offsetOf, patchHeaders, send, storedBytes } from '../support/http/requests.js';
+import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
+import { runUpload } from '../support/http/tus-client.js';
 
 const MiB = 1024 * 1024;
 const SOAK = process.env.TUS_SOAK === '1';

@@ -3,9 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
-import { createUpload, patchHeaders, send, TUS } from '../support/http.js';
-import { TARGETS } from '../support/targets.js';
-import { ManualClock, startTusApp, type RunningApp } from '../support/tus-app.js';
+import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { ManualClock, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 
 @Injectable()
 class Terminations {

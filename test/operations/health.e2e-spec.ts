@@ -6,10 +6,10 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { S3StorageBackend } from 'nestjs-tus/s3';
 import { TusHealthIndicator } from 'nestjs-tus/terminus';
-import { createTestBucket, createTestS3Client } from '../support/s3-server.js';
-import { startPrivateRgw, type PrivateRgw } from '../support/private-rgw.js';
-import { mountTmpfs, type SmallFileSystem } from '../support/tmpfs.js';
-import { PLATFORMS, startTusApp, type RunningApp } from '../support/tus-app.js';
+import { createTestBucket, createTestS3Client } from '../support/servers/s3-server.js';
+import { startPrivateRgw, type PrivateRgw } from '../support/servers/private-rgw.js';
+import { mountTmpfs, type SmallFileSystem } from '../support/storage/tmpfs.js';
+import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 
 const run = promisify(execFile);
 

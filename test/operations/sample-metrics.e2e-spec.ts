@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventually } from '../support/http.js';
-import { metricValue, scrape } from '../support/prometheus.js';
-import { startSample, type SampleProcess } from '../support/sample-process.js';
-import { PLATFORMS } from '../support/tus-app.js';
-import { runUpload } from '../support/tus-client.js';
+import { eventually } from '../support/http/requests.js';
+import { metricValue, scrape } from '../support/apps/prometheus.js';
+import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
+import { PLATFORMS } from '../support/apps/tus-app.js';
+import { runUpload } from '../support/http/tus-client.js';
 
 const MiB = 1024 * 1024;
 

@@ -3,10 +3,10 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { randomBytes } from 'node:crypto';
-import { eventually } from '../support/http.js';
-import { TARGETS } from '../support/targets.js';
-import { startTusApp, type RunningApp } from '../support/tus-app.js';
-import { runUpload } from '../support/tus-client.js';
+import { eventually } from '../support/http/requests.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { startTusApp, type RunningApp } from '../support/apps/tus-app.js';
+import { runUpload } from '../support/http/tus-client.js';
 
 const MiB = 1024 * 1024;
 

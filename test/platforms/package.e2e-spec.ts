@@ -6,9 +6,9 @@ import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually, send } from '../support/http.js';
-import { PLATFORMS, type Platform } from '../support/tus-app.js';
-import { runUpload } from '../support/tus-client.js';
+import { eventually, send } from '../support/http/requests.js';
+import { PLATFORMS, type Platform } from '../support/apps/tus-app.js';
+import { runUpload } from '../support/http/tus-client.js';
 
 /**
  * The package as a user gets it: `npm pack` on a fresh clone (no dist/), the tarball installed into

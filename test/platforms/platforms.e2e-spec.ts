@@ -6,9 +6,9 @@ import type { AddressInfo } from 'node:net';
 import { TusModule } from 'nestjs-tus';
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { b64, createUpload, patchHeaders, send, sendInterruptedPatch, sendRawPath, TUS, type TestRequest } from '../support/http.js';
-import { PLATFORMS, startTusApp, tempDir, type RunningApp } from '../support/tus-app.js';
-import { runUpload } from '../support/tus-client.js';
+import { b64, createUpload, patchHeaders, send, sendInterruptedPatch, sendRawPath, TUS, type TestRequest } from '../support/http/requests.js';
+import { PLATFORMS, startTusApp, tempDir, type RunningApp } from '../support/apps/tus-app.js';
+import { runUpload } from '../support/http/tus-client.js';
 
 const sha1 = (bytes: Buffer | string) => createHash('sha1').update(bytes).digest('base64');
 const offsetOf = async (url: string) => (await send('HEAD', url, { headers: TUS })).headers['upload-offset'];

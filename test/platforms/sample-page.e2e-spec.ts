@@ -9,10 +9,10 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page, Request } from 'playwright-core';
-import { launchChromium } from '../support/chromium.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/s3-server.js';
-import { startSample, type SampleProcess } from '../support/sample-process.js';
-import { PLATFORMS } from '../support/tus-app.js';
+import { launchChromium } from '../support/servers/chromium.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
+import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
+import { PLATFORMS } from '../support/apps/tus-app.js';
 
 // The sample app's upload page (apps/sample/public), built and run as `npm start` runs it, driven
 // by headless Chromium through tus-js-client: the page a new user judges the module by. One
@@ -52,7 +52,7 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
       startSample({ ...sampleS3Env(server, bucket.bucket), HTTP_ADAPTER: platform }),
       launchChromium(),
     ]);
-    // Room for a first-time `apt-get install chromium` (test/support/chromium.ts).
+    // Room for a first-time `apt-get install chromium` (test/support/servers/chromium.ts).
   }, 900_000);
 
   afterAll(async () => {

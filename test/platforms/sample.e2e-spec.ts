@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { send, sendRawPath, TUS } from '../support/http.js';
-import { startSample, type SampleProcess } from '../support/sample-process.js';
-import { PLATFORMS } from '../support/tus-app.js';
+import { send, sendRawPath, TUS } from '../support/http/requests.js';
+import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
+import { PLATFORMS } from '../support/apps/tus-app.js';
 
 const PAGE_ORIGIN = 'https://page.example';
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
-import { send, TUS } from '../support/http.js';
-import { startTusApp, type RunningApp, PLATFORMS } from '../support/tus-app.js';
-import { runUpload } from '../support/tus-client.js';
+import { send, TUS } from '../support/http/requests.js';
+import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
+import { runUpload } from '../support/http/tus-client.js';
 
 const MiB = 1024 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');

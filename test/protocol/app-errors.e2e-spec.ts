@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Param } from '@nestjs/common';
 import { TusStorageService } from 'nestjs-tus';
-import { createUpload, send, TUS } from '../support/http.js';
-import { PLATFORMS, startTusApp, type RunningApp } from '../support/tus-app.js';
+import { createUpload, send, TUS } from '../support/http/requests.js';
+import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 
 /** An app's own routes over TusStorageService: its errors meet Nest's default exception handling. */
 @Controller('my-uploads')

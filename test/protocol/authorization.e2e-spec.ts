@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type CanActivate, type ExecutionContext, HttpException, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { TusIntent, UploadInfo } from 'nestjs-tus';
-import { createUpload, patchHeaders, send, TUS } from '../support/http.js';
-import { TARGETS } from '../support/targets.js';
-import { startTusApp, type RunningApp, PLATFORMS } from '../support/tus-app.js';
+import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 
 const user = (request: IncomingMessage) => request.headers['x-user'] as string | undefined;
 

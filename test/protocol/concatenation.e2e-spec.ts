@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { TUS_EXTENSIONS, TusEvent, type TusPostEvent } from 'nestjs-tus';
-import { TARGETS } from '../support/targets.js';
-import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf, type TestResponse } from '../support/http.js';
-import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/stored.js';
-import { startTusApp } from '../support/tus-app.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf, type TestResponse } from '../support/http/requests.js';
+import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
+import { startTusApp } from '../support/apps/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 

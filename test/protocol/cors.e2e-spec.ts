@@ -5,8 +5,8 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { type IncomingHttpHeaders, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TusModule } from 'nestjs-tus';
-import { createUpload, send, TUS } from '../support/http.js';
-import { startTusApp, tempDir, type RunningApp, PLATFORMS } from '../support/tus-app.js';
+import { createUpload, send, TUS } from '../support/http/requests.js';
+import { startTusApp, tempDir, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 
 const EXPOSED = 'Location, Upload-Offset, Upload-Length, Upload-Metadata, Upload-Defer-Length, Upload-Concat, Upload-Expires, Tus-Version, Tus-Resumable, Tus-Max-Size, Tus-Extension, Tus-Checksum-Algorithm';
 

@@ -3,10 +3,10 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
-import { b64, createUpload, head, offsetOf, patchHeaders, send, sendRawPath, slowBody, TUS, uploadIdOf, type TestResponse } from '../support/http.js';
-import { TARGETS } from '../support/targets.js';
-import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/stored.js';
-import { startTusApp, PLATFORMS } from '../support/tus-app.js';
+import { b64, createUpload, head, offsetOf, patchHeaders, send, sendRawPath, slowBody, TUS, uploadIdOf, type TestResponse } from '../support/http/requests.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
+import { startTusApp, PLATFORMS } from '../support/apps/tus-app.js';
 
 /** Every method that addresses an upload by id, directly and through X-HTTP-Method-Override. */
 const ID_REQUESTS: [string, Record<string, string | number>][] = [

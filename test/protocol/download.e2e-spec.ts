@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { b64, createUpload, patchHeaders, send, TUS } from '../support/http.js';
-import { TARGETS } from '../support/targets.js';
-import { startTusApp, type RunningApp, PLATFORMS } from '../support/tus-app.js';
+import { b64, createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 
 async function completed(app: RunningApp, data: Buffer, metadata: Record<string, string> = {}): Promise<string> {
   const header = Object.entries(metadata).map(([key, value]) => `${key} ${b64(value)}`).join(',');

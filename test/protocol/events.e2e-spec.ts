@@ -5,8 +5,8 @@ import { readdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TusEvent, type TusPostEvent, type TusPreEvent } from 'nestjs-tus';
-import { b64, createUpload, patchHeaders, send, TUS } from '../support/http.js';
-import { startTusApp, type RunningApp, PLATFORMS } from '../support/tus-app.js';
+import { b64, createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 
 interface Recorded {
   name: string;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { TusModuleOptions } from 'nestjs-tus';
-import { type Target, TARGETS } from '../support/targets.js';
-import { createUpload, head, offsetOf, patchHeaders, send, TUS } from '../support/http.js';
-import { storedBytesOf } from '../support/stored.js';
-import { ManualClock, startTusApp } from '../support/tus-app.js';
+import { type Target, TARGETS } from '../support/apps/targets.js';
+import { createUpload, head, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { storedBytesOf } from '../support/storage/stored.js';
+import { ManualClock, startTusApp } from '../support/apps/tus-app.js';
 
 /**
  * The tus module on a real port, on the target's backend and platform, with `TusClock` replaced through Nest's testing

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { TARGETS } from '../support/targets.js';
-import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf } from '../support/http.js';
-import { storedNames } from '../support/stored.js';
-import { startTusApp } from '../support/tus-app.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf } from '../support/http/requests.js';
+import { storedNames } from '../support/storage/stored.js';
+import { startTusApp } from '../support/apps/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 

@@ -3,8 +3,8 @@ import { Controller, Get, Injectable, type LoggerService, Module, Param } from '
 import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { FileStorageBackend, TusModule, type TusModuleOptions, TusOptionsError, TusStorageService } from 'nestjs-tus';
-import { send, TUS } from '../support/http.js';
-import { PLATFORMS, type Platform, startApp, tempDir, type RunningApp } from '../support/tus-app.js';
+import { send, TUS } from '../support/http/requests.js';
+import { PLATFORMS, type Platform, startApp, tempDir, type RunningApp } from '../support/apps/tus-app.js';
 
 const dirs: Array<{ cleanup(): Promise<void> }> = [];
 const apps: RunningApp[] = [];

@@ -13,10 +13,10 @@ import {
   TUS,
   uploadIdOf,
   type TestResponse,
-} from '../support/http.js';
-import { TARGETS } from '../support/targets.js';
-import { storedBytesOf, storedNames } from '../support/stored.js';
-import { startTusApp } from '../support/tus-app.js';
+} from '../support/http/requests.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { storedBytesOf, storedNames } from '../support/storage/stored.js';
+import { startTusApp } from '../support/apps/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TUS_EXTENSIONS } from 'nestjs-tus';
-import { TARGETS } from '../support/targets.js';
-import { createUpload, head, offsetOf, patchHeaders, send, TUS, uploadIdOf, type TestResponse } from '../support/http.js';
-import { storedBytesOf, storedNames } from '../support/stored.js';
-import { startTusApp } from '../support/tus-app.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { createUpload, head, offsetOf, patchHeaders, send, TUS, uploadIdOf, type TestResponse } from '../support/http/requests.js';
+import { storedBytesOf, storedNames } from '../support/storage/stored.js';
+import { startTusApp } from '../support/apps/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 

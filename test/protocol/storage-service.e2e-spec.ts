@@ -4,8 +4,8 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { readdir } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { InvalidRequestError, TusEvent, TusStorageService, UploadNotFoundError } from 'nestjs-tus';
-import { createUpload, patchHeaders, send, TUS } from '../support/http.js';
-import { ManualClock, startTusApp, type RunningApp, PLATFORMS } from '../support/tus-app.js';
+import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { ManualClock, startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 
 describe.each(PLATFORMS)('TusStorageService on %s', (platform) => {
   const clock = new ManualClock();

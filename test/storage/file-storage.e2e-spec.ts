@@ -1,6 +1,6 @@
 import { FileStorageBackend } from 'nestjs-tus';
-import { describeStorageBackend } from '../support/storage-backend.suite.js';
-import { tempDir } from '../support/tus-app.js';
+import { describeStorageBackend } from '../support/storage/storage-backend.suite.js';
+import { tempDir } from '../support/apps/tus-app.js';
 
 describeStorageBackend('file', async () => {
   const dir = await tempDir();

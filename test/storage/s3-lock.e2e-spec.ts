@@ -5,7 +5,7 @@ import { PROCESS_HOST } from '../../libs/tus/src/storage/process-identity.js';
 import { acquireS3Lock } from '../../libs/tus/src/storage/s3/s3-lock.js';
 import { S3Objects } from '../../libs/tus/src/storage/s3/s3-objects.js';
 import { UploadLockedError } from '../../libs/tus/src/tus.errors.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/s3-server.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/servers/s3-server.js';
 
 /**
  * The lock S3 writers of one upload share across processes, against a real S3 server. Another

@@ -1,6 +1,6 @@
 import { S3StorageBackend } from '../../libs/tus/src/storage/s3-storage.backend.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/s3-server.js';
-import { describeStorageBackend } from '../support/storage-backend.suite.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/servers/s3-server.js';
+import { describeStorageBackend } from '../support/storage/storage-backend.suite.js';
 
 describeStorageBackend('s3', async () => {
   const client = createTestS3Client(s3ServerFromEnv());

@@ -1,9 +1,9 @@
 import { HeadObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import type { ChunkSource } from '../../libs/tus/src/storage/tus-storage-backend.interface.js';
-import type { TusStorageBackend } from '../../libs/tus/src/storage/tus-storage-backend.interface.js';
-import type { UploadInfo } from '../../libs/tus/src/upload-info.js';
+import type { ChunkSource } from '../../../libs/tus/src/storage/tus-storage-backend.interface.js';
+import type { TusStorageBackend } from '../../../libs/tus/src/storage/tus-storage-backend.interface.js';
+import type { UploadInfo } from '../../../libs/tus/src/upload-info.js';
 
 export const MiB = 1024 * 1024;
 

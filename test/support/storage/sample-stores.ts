@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesReachedS3, inspectS3Upload } from './s3-inspection.js';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from './s3-server.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../servers/s3-server.js';
 
 /** A folder or bucket the sample processes of a test store in, read behind their backs. */
 export interface SampleStore {

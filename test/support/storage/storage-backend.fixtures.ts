@@ -8,4 +8,4 @@ export {
   UploadLockedError,
   UploadNotFoundError,
 } from 'nestjs-tus';
-export { generateUploadId as generateUploadIdForTests } from '../../libs/tus/src/protocol/upload-id.js';
+export { generateUploadId as generateUploadIdForTests } from '../../../libs/tus/src/protocol/upload-id.js';

@@ -1,5 +1,5 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
-import { patchHeaders } from './http.js';
+import { patchHeaders } from './requests.js';
 
 /** A PATCH whose client sent part of its body and now waits, connection open. */
 export interface HeldPatch {

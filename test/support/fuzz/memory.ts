@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { SampleProcess } from './sample-process.js';
+import type { SampleProcess } from '../servers/sample-process.js';
 
 // Loaded into the sample with --import: on SIGWINCH (a signal Nest's shutdown hooks leave alone),
 // collect garbage and print the memory figures on stdout, where the test reads them.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { FuzzRandom } from './fuzz-random.js';
-import type { RawResponse } from './fuzz-raw-http.js';
+import type { FuzzRandom } from './random.js';
+import type { RawResponse } from './raw-http.js';
 
 /** An upload the fuzz created, as far as its answers told: where it stands. */
 export interface FuzzUpload {

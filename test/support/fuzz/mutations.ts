@@ -1,5 +1,5 @@
-import type { FuzzRandom } from './fuzz-random.js';
-import type { FuzzRequest } from './fuzz-requests.js';
+import type { FuzzRandom } from './random.js';
+import type { FuzzRequest } from './requests.js';
 
 /**
  * Ways to break a valid tus request, each named in the failure report. Most keep the request

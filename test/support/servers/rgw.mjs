@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-const SCRIPTS = fileURLToPath(new URL('../../scripts/s3/', import.meta.url));
+const SCRIPTS = fileURLToPath(new URL('../../../scripts/s3/', import.meta.url));
 const REGION = 'us-east-1';
 
 export const HOW_TO_GET_AN_S3_SERVER = [
@@ -96,7 +96,7 @@ export function s3ServerEnv() {
   const { S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION } = process.env;
   if (!S3_ENDPOINT) {
     throw new Error(
-      `S3_ENDPOINT is not set: the jest globalSetup starts the S3 test server with startS3Server() (test/support/rgw.mjs) and exports it.\n\n${HOW_TO_GET_AN_S3_SERVER}`,
+      `S3_ENDPOINT is not set: the jest globalSetup starts the S3 test server with startS3Server() (test/support/servers/rgw.mjs) and exports it.\n\n${HOW_TO_GET_AN_S3_SERVER}`,
     );
   }
   if (!S3_ACCESS_KEY_ID || !S3_SECRET_ACCESS_KEY) {

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isAlive } from '../../libs/tus/src/storage/process-identity.js';
+import { isAlive } from '../../../libs/tus/src/storage/process-identity.js';
 import { freeRgwPort, startRgw, type S3TestServer } from './rgw.mjs';
 
 /**

@@ -1,6 +1,6 @@
 import type { TusModuleOptions } from 'nestjs-tus';
 import { S3StorageBackend } from 'nestjs-tus/s3';
-import { createTestBucket, createTestS3Client, s3ServerFromEnv } from './s3-server.js';
+import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../servers/s3-server.js';
 
 /** A storage backend the end-to-end tests run against, as module options. */
 export interface BackendFixture {
