@@ -1,13 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { base64Digest, MiB, sha256 } from '../support/bytes.js';
 import { eventually, createUpload, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
 import { startHeldPatch } from '../support/http/held-patch.js';
 import { bucketStore, folderStore } from '../support/storage/sample-stores.js';
 import { startSample } from '../support/servers/sample-process.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
-
-const MiB = 1024 * 1024;
 
 /**
  * A chunk that carries `Upload-Checksum` can only be trusted whole: a server killed while it
@@ -24,7 +23,7 @@ describe.each([folderStore(), bucketStore()])('SIGKILL during a checksummed PATC
       expect((await send('PATCH', url, { headers: patchHeaders(0), body: source.subarray(0, first) })).status).toBe(204);
       // 20 MiB announced with its sha1; 18 MiB sent (past two S3 parts), then the client waits.
       const chunk = source.subarray(first, first + 20 * MiB);
-      const checksum = `sha1 ${createHash('sha1').update(chunk).digest('base64')}`;
+      const checksum = `sha1 ${base64Digest('sha1', chunk)}`;
       const held = startHeldPatch(url, first, chunk.subarray(0, 18 * MiB), chunk.length, { 'Upload-Checksum': checksum });
       const id = uploadIdOf(url);
       // Bytes of the unverified chunk reached storage: they are there to be (wrongly) kept.
@@ -39,12 +38,12 @@ describe.each([folderStore(), bucketStore()])('SIGKILL during a checksummed PATC
       if (store.name === 'file') expect(await store.reached(id)).toBe(first);
       const rest = source.subarray(first);
       const resumed = await send('PATCH', direct, {
-        headers: { ...patchHeaders(first), 'Upload-Checksum': `sha1 ${createHash('sha1').update(rest).digest('base64')}` },
+        headers: { ...patchHeaders(first), 'Upload-Checksum': `sha1 ${base64Digest('sha1', rest)}` },
         body: rest,
       });
       expect(resumed.status).toBe(204);
       const stored = await storedBytes(direct);
-      expect(createHash('sha256').update(stored).digest('hex')).toBe(createHash('sha256').update(source).digest('hex'));
+      expect(sha256(stored)).toBe(sha256(source));
       // Nothing of the killed chunk is left behind (file: its marker; S3: its parts).
       expect(await store.extras(id)).toEqual([]);
     } finally {

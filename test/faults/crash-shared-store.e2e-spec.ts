@@ -1,15 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MiB, sha256 } from '../support/bytes.js';
 import { createUpload, eventually, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
 import { startHeldPatch } from '../support/http/held-patch.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 import { bucketStore, folderStore } from '../support/storage/sample-stores.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
-
-const MiB = 1024 * 1024;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 const CASES = [folderStore(), bucketStore()].flatMap((store) => PLATFORMS.map((platform) => ({ store, platform })));
 

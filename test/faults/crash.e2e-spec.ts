@@ -1,12 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { once } from 'node:events';
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DetailedError, Upload } from 'tus-js-client';
+import { mib, MiB, sha256 } from '../support/bytes.js';
+import { SOAK } from '../support/soak.js';
 import { eventually, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
 import { startRelay, type Relay } from '../support/http/relay.js';
 import { inspectS3Upload, s3ObjectsOf } from '../support/storage/s3-inspection.js';
@@ -14,11 +16,8 @@ import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } fr
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
 
-const MiB = 1024 * 1024;
-const SOAK = process.env.TUS_SOAK === '1';
 /** The sample's S3 part size (the backend's default). */
 const PART_SIZE = 8 * MiB;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Where one backend's bytes are, as the test reads them behind the server's back. */
 interface CrashTarget {
@@ -216,7 +215,6 @@ async function crashAndResume(target: CrashTarget, kills: number, relay: Relay, 
 }
 
 function report(target: CrashTarget, kills: Kill[]): string {
-  const mib = (bytes: number) => (bytes / MiB).toFixed(2);
   const lost = (mode: Kill['mode']) => kills.filter((kill) => kill.mode === mode).map((kill) => kill.at - kill.resumedAt).sort((a, b) => a - b);
   const summary = (mode: Kill['mode']) => {
     const losses = lost(mode);

@@ -3,11 +3,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KiB } from '../support/bytes.js';
 import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
 import { startSamplesSharingFolder, type SampleProcess } from '../support/servers/sample-process.js';
 
-const KiB = 1024;
 const idOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 const offsetOf = async (url: string) => Number((await send('HEAD', url, { headers: TUS })).headers['upload-offset']);
 

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MiB } from '../support/bytes.js';
 import { createUpload, head, patchHeaders, send, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
 import { mountTmpfs, type SmallFileSystem } from '../support/storage/tmpfs.js';
 import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 
-const MiB = 1024 * 1024;
 /** The file system's size: room for the upload below with a filler beside it. */
 const FS_SIZE = 16 * MiB;
 

@@ -4,6 +4,8 @@ import { appendFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MiB } from '../support/bytes.js';
+import { SOAK } from '../support/soak.js';
 import { b64, createUpload, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { FuzzRandom, fuzzSeed } from '../support/fuzz/random.js';
 import { rawExchange } from '../support/fuzz/raw-http.js';
@@ -15,13 +17,11 @@ import { startSample, type SampleProcess } from '../support/servers/sample-proce
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
 
-const SOAK = process.env.TUS_SOAK === '1';
 const SEED = fuzzSeed();
 const TOTAL = Number(process.env.FUZZ_REQUESTS ?? (SOAK ? 100_000 : 10_000));
 const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 6);
 /** `FUZZ_LOG=<file>`: one line per request (status, request), to study a run. */
 const LOG = process.env.FUZZ_LOG;
-const MiB = 1024 * 1024;
 /**
  * Heap growth allowed between the baseline (after a warm-up of the same mix, so caches, compiled
  * code and connection pools exist) and the end, both after a full GC: 2 MiB, plus 100 bytes a

@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { IncomingMessage, Server } from 'node:http';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { UploadOptions } from 'tus-js-client';
 import { S3StorageBackend } from 'nestjs-tus/s3';
+import { KiB, MiB, sha256 } from '../support/bytes.js';
+import { SOAK } from '../support/soak.js';
 import { BACKENDS, type BackendFixture } from '../support/apps/backends.js';
 import { FuzzRandom, fuzzSeed } from '../support/fuzz/random.js';
 import { eventually, patchHeaders, send, storedBytes, TUS } from '../support/http/requests.js';
@@ -17,12 +19,8 @@ import { TcpProxy, type ConnectionPlan } from '../support/http/tcp-proxy.js';
 import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 import { CutResponseAwareHttpStack, runUpload } from '../support/http/tus-client.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const SOAK = process.env.TUS_SOAK === '1';
 /** Without these the SDK waits forever on a silent S3 connection (its defaults are 0: none). */
 const S3_TIMEOUTS = { connectionTimeout: 2_000, socketTimeout: 5_000 };
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;

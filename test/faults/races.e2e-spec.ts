@@ -7,14 +7,13 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { KiB, MiB } from '../support/bytes.js';
+import { SOAK } from '../support/soak.js';
 import { createUpload, head, offsetOf, patchHeaders, send, slowBody, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
 import { inspectS3Upload, s3ObjectsOf } from '../support/storage/s3-inspection.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const SOAK = process.env.TUS_SOAK === '1';
 const ROUNDS = SOAK ? 300 : 50;
 const DELETE_ROUNDS = SOAK ? 30 : 6;
 

@@ -1,8 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
+import { base64Digest, MiB, mib, sha256 } from '../support/bytes.js';
 import { createUpload, eventually, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
 import { startRelay, type Relay } from '../support/http/relay.js';
 import { inspectS3Upload, type S3UploadSnapshot } from '../support/storage/s3-inspection.js';
@@ -16,7 +17,6 @@ import { startSample, type SampleProcess } from '../support/servers/sample-proce
  * relay in front of it cuts the body where the test says, and the test reads S3 behind its back.
  */
 
-const MiB = 1024 * 1024;
 /** The sample's S3 backend defaults. */
 const PART = 8 * MiB;
 const IN_FLIGHT = 4;
@@ -24,8 +24,6 @@ const IN_FLIGHT = 4;
 const FIRST = 11 * MiB + 4321;
 /** The killed PATCH: at least 64 MiB, not part-aligned. */
 const KILLED = 72 * MiB + 777;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-const mib = (bytes: number) => (bytes / MiB).toFixed(2);
 
 let client: S3Client;
 let bucket: { bucket: string; dispose(): Promise<void> };
@@ -95,7 +93,7 @@ async function preparedUpload(origin: string): Promise<{ id: string; source: Buf
 async function patchThroughRelay(id: string, source: Buffer, options: { checksum?: boolean; holdAt?: number } = {}): Promise<void> {
   const body = source.subarray(FIRST);
   const headers: Record<string, string | number> = { ...patchHeaders(FIRST), 'Content-Length': body.length, Connection: 'close' };
-  if (options.checksum) headers['Upload-Checksum'] = `sha1 ${createHash('sha1').update(body).digest('base64')}`;
+  if (options.checksum) headers['Upload-Checksum'] = `sha1 ${base64Digest('sha1', body)}`;
   const head =
     `PATCH /files/${id} HTTP/1.1\r\nHost: ${new URL(relay.origin).host}\r\n` +
     Object.entries(headers)

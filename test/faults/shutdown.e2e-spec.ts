@@ -1,16 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
+import { MiB, sha256 } from '../support/bytes.js';
 import { eventually, offsetOf, storedBytes, uploadIdOf } from '../support/http/requests.js';
 import { startRelay, type Relay } from '../support/http/relay.js';
 import { bucketStore, folderStore } from '../support/storage/sample-stores.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
 
-const MiB = 1024 * 1024;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 /** The sample's `shutdownTimeoutSeconds` (the module's default). */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 

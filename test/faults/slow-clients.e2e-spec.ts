@@ -1,21 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { MiB, sha256 } from '../support/bytes.js';
+import { SOAK } from '../support/soak.js';
 import { createUpload, eventually, offsetOf, patchHeaders, send, storedBytes } from '../support/http/requests.js';
 import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
-const MiB = 1024 * 1024;
-const SOAK = process.env.TUS_SOAK === '1';
 const TRICKLES = 200;
 const TRICKLE_LENGTH = 1000;
 /** The idle window: long enough for the big uploads to finish inside it on a loaded 2-core machine. */
 const IDLE_SECONDS = 6;
 /** A body must deliver this much per window: a trickle of 1 byte/s delivers ~6. */
 const MIN_BYTES = 256;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 const openFds = async () => (await readdir('/proc/self/fd')).length;
 const connectionsOf = (server: Server) => new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));

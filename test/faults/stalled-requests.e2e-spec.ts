@@ -4,12 +4,12 @@ import { type ClientRequest, request as httpRequest } from 'node:http';
 import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FileStorageBackend, type ChunkSource, type UploadChanges, type UploadInfo } from 'nestjs-tus';
+import { KiB } from '../support/bytes.js';
 import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { startSamplesSharingFolder, type SampleProcess } from '../support/servers/sample-process.js';
 import { startTusApp, tempDir, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 
-const KiB = 1024;
 const offsetOf = async (url: string) => Number((await send('HEAD', url, { headers: TUS })).headers['upload-offset']);
 
 /**

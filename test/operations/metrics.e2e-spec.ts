@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { TusStorageService } from 'nestjs-tus';
+import { MiB } from '../support/bytes.js';
 import { createUpload, eventually, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { startHeldPatch } from '../support/http/held-patch.js';
 import { metricsRoute, metricValue, scrape } from '../support/apps/prometheus.js';
@@ -11,8 +12,6 @@ import { fileBackend } from '../support/apps/backends.js';
 import { ManualClock, PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 import { STALLED_AFTER_MS } from '../../libs/tus/src/tus.constants.js';
-
-const MiB = 1024 * 1024;
 
 /** A tus app counting on a registry of its own, served at `/metrics`. */
 async function startMeteredApp(target: (typeof TARGETS)[number], extra: { clock?: ManualClock; prefix?: string } = {}) {

@@ -3,13 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MiB } from '../support/bytes.js';
 import { eventually } from '../support/http/requests.js';
 import { metricValue, scrape } from '../support/apps/prometheus.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
-
-const MiB = 1024 * 1024;
 
 /** The sample with TUS_METRICS=1: the module's metrics beside the process's own, from @willsoto/nestjs-prometheus. */
 describe.each(PLATFORMS)('the sample app’s /metrics on %s', (platform) => {

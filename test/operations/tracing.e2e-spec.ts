@@ -3,12 +3,11 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { randomBytes } from 'node:crypto';
+import { MiB } from '../support/bytes.js';
 import { eventually } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
-
-const MiB = 1024 * 1024;
 
 // What an app's OpenTelemetry SDK set-up does (NodeSDK, NodeTracerProvider): a global tracer
 // provider and a context manager; here with the SDK's in-memory exporter.

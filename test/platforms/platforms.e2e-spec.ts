@@ -4,13 +4,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { AddressInfo } from 'node:net';
 import { TusModule } from 'nestjs-tus';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { base64Digest, sha256 } from '../support/bytes.js';
 import { b64, createUpload, patchHeaders, send, sendInterruptedPatch, sendRawPath, TUS, type TestRequest } from '../support/http/requests.js';
 import { PLATFORMS, startTusApp, tempDir, type RunningApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
-const sha1 = (bytes: Buffer | string) => createHash('sha1').update(bytes).digest('base64');
 const offsetOf = async (url: string) => (await send('HEAD', url, { headers: TUS })).headers['upload-offset'];
 
 describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
@@ -107,10 +107,10 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
 
   it('discards a chunk whose checksum does not match (460)', async () => {
     const url = await createUpload(app.url, { 'Upload-Length': 3 });
-    const bad = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Upload-Checksum': `sha1 ${sha1('xyz')}` }, body: 'abc' });
+    const bad = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Upload-Checksum': `sha1 ${base64Digest('sha1', 'xyz')}` }, body: 'abc' });
     expect(bad.status).toBe(460);
     expect(await offsetOf(url)).toBe('0');
-    const good = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Upload-Checksum': `sha1 ${sha1('abc')}` }, body: 'abc' });
+    const good = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Upload-Checksum': `sha1 ${base64Digest('sha1', 'abc')}` }, body: 'abc' });
     expect(good.status).toBe(204);
   });
 
@@ -124,7 +124,7 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
   it('takes a tus-js-client upload with parallelUploads, bytes intact', async () => {
     const data = randomBytes(5 * 1024 * 1024 + 7);
     const { url } = await runUpload(data, { endpoint: app.url, parallelUploads: 3, chunkSize: 1024 * 1024 });
-    expect(createHash('sha256').update((await send('GET', url)).body).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(sha256((await send('GET', url)).body)).toBe(sha256(data));
   });
 
   it('terminates', async () => {

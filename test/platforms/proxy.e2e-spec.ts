@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { MiB, sha256 } from '../support/bytes.js';
 import { send, TUS } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { startProxy, type Proxy } from '../support/servers/nginx.js';
 import { startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
-
-const MiB = 1024 * 1024;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe.each(TARGETS)('behind a real reverse proxy (nginx), $name', ({ backend, platform }) => {
   let trusting: RunningApp;

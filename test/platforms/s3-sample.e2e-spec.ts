@@ -4,12 +4,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { Readable } from 'node:stream';
+import { MiB } from '../support/bytes.js';
 import { runUpload } from '../support/http/tus-client.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 
-const MiB = 1024 * 1024;
 const CHUNK = 16 * MiB;
 
 /**

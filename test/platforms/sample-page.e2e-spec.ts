@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page, Request } from 'playwright-core';
+import { MiB, sha256 } from '../support/bytes.js';
 import { launchChromium } from '../support/servers/chromium.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
@@ -17,8 +18,6 @@ import { PLATFORMS } from '../support/apps/tus-app.js';
 // The sample app's upload page (apps/sample/public), built and run as `npm start` runs it, driven
 // by headless Chromium through tus-js-client: the page a new user judges the module by. One
 // sample stores in a folder, a second one in S3 (the RGW the jest globalSetup started).
-
-const MiB = 1024 * 1024;
 
 interface TestFile {
   name: string;
@@ -67,7 +66,7 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
     const bytes = randomBytes(size);
     const path = join(work, 'files', name);
     await writeFile(path, bytes);
-    return { name, path, size, sha256: createHash('sha256').update(bytes).digest('hex') };
+    return { name, path, size, sha256: sha256(bytes) };
   }
 
   /** A page of `app` in a fresh browser context (its own localStorage), ready to take files. */

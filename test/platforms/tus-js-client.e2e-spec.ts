@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
+import { MiB, sha256 } from '../support/bytes.js';
 import { send, TUS } from '../support/http/requests.js';
 import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
-const MiB = 1024 * 1024;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const idOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 async function* slices(data: Buffer, size: number, delayMs: number): AsyncGenerator<Buffer> {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
+import { base64Digest } from '../support/bytes.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { createUpload, offsetOf, patchHeaders, send, slowBody, TUS, type TestResponse } from '../support/http/requests.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
@@ -9,7 +10,6 @@ import { startTusApp } from '../support/apps/tus-app.js';
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 const ALGORITHMS = ['sha1', 'md5', 'sha256', 'sha512'] as const;
-const digest = (algorithm: string, data: string | Buffer): string => createHash(algorithm).update(data).digest('base64');
 const OCTETS = 'application/offset+octet-stream';
 
 /** Checklist 31-33: the checksum and checksum-trailer extensions. */
@@ -52,7 +52,7 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
   describe('32: Upload-Checksum on PATCH', () => {
     it.each(ALGORITHMS)('32: %s with a correct digest is accepted', async (algorithm) => {
       const upload = await started();
-      const response = await patch(upload, 3, 'defgh', `${algorithm} ${digest(algorithm, 'defgh')}`);
+      const response = await patch(upload, 3, 'defgh', `${algorithm} ${base64Digest(algorithm, 'defgh')}`);
       expect(response.status).toBe(204);
       expect(response.headers['upload-offset']).toBe('8');
       expect((await bytesOf(upload)).toString()).toBe('abcdefgh');
@@ -60,7 +60,7 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
 
     it.each(ALGORITHMS)('32: %s with a correct digest of a chunked body is accepted', async (algorithm) => {
       const upload = await started();
-      const response = await patch(upload, 3, slowBody([Buffer.from('def'), Buffer.from('gh')], 5), `${algorithm} ${digest(algorithm, 'defgh')}`);
+      const response = await patch(upload, 3, slowBody([Buffer.from('def'), Buffer.from('gh')], 5), `${algorithm} ${base64Digest(algorithm, 'defgh')}`);
       expect(response.status).toBe(204);
       expect(await offsetOf(upload)).toBe(8);
       expect((await bytesOf(upload)).toString()).toBe('abcdefgh');
@@ -68,7 +68,7 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
 
     it.each(ALGORITHMS)('32: %s mismatch is 460, the offset and bytes unchanged', async (algorithm) => {
       const upload = await started();
-      const response = await patch(upload, 3, 'defgh', `${algorithm} ${digest(algorithm, 'DEFGH')}`);
+      const response = await patch(upload, 3, 'defgh', `${algorithm} ${base64Digest(algorithm, 'DEFGH')}`);
       expect(response.status).toBe(460);
       expect(response.headers['tus-resumable']).toBe('1.0.0');
       await expectUnchanged(upload);
@@ -76,15 +76,15 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
 
     it('32: a mismatch on a chunked body is 460 and nothing is kept', async () => {
       const upload = await started();
-      const response = await patch(upload, 3, slowBody([Buffer.from('def'), Buffer.from('gh')], 5), `sha1 ${digest('sha1', 'other')}`);
+      const response = await patch(upload, 3, slowBody([Buffer.from('def'), Buffer.from('gh')], 5), `sha1 ${base64Digest('sha1', 'other')}`);
       expect(response.status).toBe(460);
       await expectUnchanged(upload);
     });
 
     it('32: after a mismatch the chunk is accepted with the right digest', async () => {
       const upload = await started();
-      expect((await patch(upload, 3, 'xyz', `sha256 ${digest('sha256', 'xyZ')}`)).status).toBe(460);
-      const response = await patch(upload, 3, 'xyz', `sha256 ${digest('sha256', 'xyz')}`);
+      expect((await patch(upload, 3, 'xyz', `sha256 ${base64Digest('sha256', 'xyZ')}`)).status).toBe(460);
+      const response = await patch(upload, 3, 'xyz', `sha256 ${base64Digest('sha256', 'xyz')}`);
       expect(response.status).toBe(204);
       expect((await bytesOf(upload)).toString()).toBe('abcxyz');
     });
@@ -92,7 +92,7 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
     it('32: a mismatch on the chunk that would complete the upload leaves it unfinished', async () => {
       const upload = await createUpload(app.url, { 'Upload-Length': 6 });
       expect((await patch(upload, 0, 'abc')).status).toBe(204);
-      expect((await patch(upload, 3, 'def', `md5 ${digest('md5', 'de')}`)).status).toBe(460);
+      expect((await patch(upload, 3, 'def', `md5 ${base64Digest('md5', 'de')}`)).status).toBe(460);
       await expectUnchanged(upload);
     });
 
@@ -100,7 +100,7 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
     // checksum mismatch (460), not a malformed header (400).
     const wrongSize: [string, string][] = [
       ['sha1 with 21 bytes', `sha1 ${Buffer.alloc(21, 7).toString('base64')}`],
-      ['sha256 with a sha1 digest of the same bytes', `sha256 ${digest('sha1', 'defgh')}`],
+      ['sha256 with a sha1 digest of the same bytes', `sha256 ${base64Digest('sha1', 'defgh')}`],
       ['md5 with 4 bytes', 'md5 AAAAAA=='],
       // 40 hex digits are also valid base64, of 30 bytes.
       ['a hex sha1 digest', `sha1 ${createHash('sha1').update('defgh').digest('hex')}`],
@@ -115,12 +115,12 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
     });
 
     const malformed: [string, string][] = [
-      ['an unsupported algorithm', `crc32 ${digest('sha1', 'def')}`],
-      ['an unknown algorithm', `sha3 ${digest('sha256', 'def')}`],
+      ['an unsupported algorithm', `crc32 ${base64Digest('sha1', 'def')}`],
+      ['an unknown algorithm', `sha3 ${base64Digest('sha256', 'def')}`],
       ['no digest', 'sha1'],
-      ['no algorithm', digest('sha1', 'def')],
+      ['no algorithm', base64Digest('sha1', 'def')],
       ['a digest that is not base64', 'sha1 !!!!not-base64!!!!'],
-      ['three parts', `sha1 ${digest('sha1', 'def')} extra`],
+      ['three parts', `sha1 ${base64Digest('sha1', 'def')} extra`],
       ['an empty header', ''],
     ];
 
@@ -145,7 +145,7 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
     }
 
     it.each(ALGORITHMS)('32: %s with a correct digest: 201 with the offset', async (algorithm) => {
-      const response = await create('hello', `${algorithm} ${digest(algorithm, 'hello')}`);
+      const response = await create('hello', `${algorithm} ${base64Digest(algorithm, 'hello')}`);
       expect(response.status).toBe(201);
       expect(response.headers['upload-offset']).toBe('5');
       const upload = new URL(response.headers.location!, app.url).href;
@@ -154,13 +154,13 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
     });
 
     it('32: a mismatch is 460 and no bytes are stored', async () => {
-      const { response, sizes } = await newFiles(() => create('hello', `sha1 ${digest('sha1', 'HELLO')}`));
+      const { response, sizes } = await newFiles(() => create('hello', `sha1 ${base64Digest('sha1', 'HELLO')}`));
       expect(response.status).toBe(460);
       expect(sizes.every((size) => size === 0)).toBe(true);
     });
 
     it('32: a digest of the wrong size for its algorithm is 460 and no bytes are stored', async () => {
-      const { response, sizes } = await newFiles(() => create('hello', `sha512 ${digest('md5', 'hello')}`));
+      const { response, sizes } = await newFiles(() => create('hello', `sha512 ${base64Digest('md5', 'hello')}`));
       expect(response.status).toBe(460);
       expect(sizes.every((size) => size === 0)).toBe(true);
     });
@@ -175,7 +175,7 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
 
     function malformed(): [string, string][] {
       return [
-        ['an unsupported algorithm', `crc32 ${digest('sha1', 'hello')}`],
+        ['an unsupported algorithm', `crc32 ${base64Digest('sha1', 'hello')}`],
         ['no digest', 'sha1'],
         ['a digest that is not base64', 'sha1 ****'],
       ];
@@ -204,14 +204,14 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
 
     it.each(ALGORITHMS)('33: a %s trailer with the right digest is accepted', async (algorithm) => {
       const upload = await started();
-      expect(await patchWithTrailer(upload, 3, ['de', 'fgh'], `${algorithm} ${digest(algorithm, 'defgh')}`)).toBe(204);
+      expect(await patchWithTrailer(upload, 3, ['de', 'fgh'], `${algorithm} ${base64Digest(algorithm, 'defgh')}`)).toBe(204);
       expect(await offsetOf(upload)).toBe(8);
       expect((await bytesOf(upload)).toString()).toBe('abcdefgh');
     });
 
     it('33: a trailer with the wrong digest is 460, nothing kept', async () => {
       const upload = await started();
-      expect(await patchWithTrailer(upload, 3, ['de', 'fgh'], `sha1 ${digest('sha1', 'nope')}`)).toBe(460);
+      expect(await patchWithTrailer(upload, 3, ['de', 'fgh'], `sha1 ${base64Digest('sha1', 'nope')}`)).toBe(460);
       await expectUnchanged(upload);
     });
 

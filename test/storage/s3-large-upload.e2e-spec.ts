@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3StorageBackend } from '../../libs/tus/src/storage/s3-storage.backend.js';
-import { MiB } from '../support/storage/s3-backend.helpers.js';
+import { MiB } from '../support/bytes.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/servers/s3-server.js';
 import { newUpload } from '../support/storage/storage-backend.suite.js';
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { base64Digest } from '../bytes.js';
 import type { FuzzRandom } from './random.js';
 import type { RawResponse } from './raw-http.js';
 
@@ -119,7 +119,7 @@ export class FuzzModel {
       const body = random.bytes(deferred ? random.int(2048) : Math.min(length, random.int(4096)));
       request.body = body;
       headers.push(['Content-Type', CHUNK]);
-      if (random.chance(0.2)) headers.push(['Upload-Checksum', `sha1 ${createHash('sha1').update(body).digest('base64')}`]);
+      if (random.chance(0.2)) headers.push(['Upload-Checksum', `sha1 ${base64Digest('sha1', body)}`]);
     }
     headers.push(['Content-Length', String(request.body.length)]);
     request.headers = headers;
@@ -179,7 +179,7 @@ function validMetadata(random: FuzzRandom): string {
 /** The right digest of `body` most of the time, a wrong one otherwise (460). */
 function digestOf(random: FuzzRandom, body: Buffer): string {
   const algorithm = random.pick(['sha1', 'md5', 'sha256', 'sha512'] as const);
-  return createHash(algorithm).update(random.chance(0.8) ? body : random.bytes(4)).digest('base64');
+  return base64Digest(algorithm, random.chance(0.8) ? body : random.bytes(4));
 }
 
 /** The request as bytes: the head, the body, then anything trailing. */

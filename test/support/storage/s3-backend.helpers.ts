@@ -5,8 +5,6 @@ import type { ChunkSource } from '../../../libs/tus/src/storage/tus-storage-back
 import type { TusStorageBackend } from '../../../libs/tus/src/storage/tus-storage-backend.interface.js';
 import type { UploadInfo } from '../../../libs/tus/src/upload-info.js';
 
-export const MiB = 1024 * 1024;
-
 /**
  * A chunk whose stream yields `data` in pieces of `pieceSize` bytes (odd by default, so that
  * pieces straddle part boundaries); `failAfter` breaks the body after that many bytes, as a lost
