@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { TusEvent, type TusPostEvent, TusStorageBackend, TusStorageService } from 'nestjs-tus';
 import { BACKENDS } from '../support/apps/backends.js';
-import { createUpload, head, patchHeaders, send, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
+import { createUpload, head, locationOf, patchHeaders, send, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
 import { ManualClock, startTusApp } from '../support/apps/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
@@ -55,7 +55,7 @@ describe.each(BACKENDS)('a final upload and its partials on the $name backend', 
     const b = await createUpload(app.url, { 'Upload-Length': 5, 'Upload-Concat': 'partial' });
     const created = await send('POST', app.url, { headers: { ...TUS, 'Upload-Concat': `final;${a} ${b}` } });
     expect(created.status).toBe(201);
-    const final = new URL(created.headers.location!, app.url).href;
+    const final = locationOf(created, app.url);
     expect((await head(final)).headers['upload-offset']).toBeUndefined();
     return { a, b, final };
   }

@@ -4,12 +4,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KiB } from '../support/bytes.js';
-import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { createUpload, offsetOf, patchHeaders, send, uploadIdOf } from '../support/http/requests.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
 import { startSamplesSharingFolder, type SampleProcess } from '../support/servers/sample-process.js';
 
-const idOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
-const offsetOf = async (url: string) => Number((await send('HEAD', url, { headers: TUS })).headers['upload-offset']);
 
 /** A body that trickles `byte` for about `ms`, so that its request holds the upload's lock meanwhile. */
 function trickle(byte: number, size: number, ms: number): Readable {
@@ -47,7 +45,7 @@ describe.each(PLATFORMS)('two processes sharing one upload folder (file backend)
     expect(one.headers['upload-offset']).toBe(String(size));
     // B queued behind A's lock (the default wait, 3 s, outlasts A's 600 ms), then saw the moved offset.
     expect(two.status).toBe(409);
-    const bytes = await readFile(join(dir, idOf(url)));
+    const bytes = await readFile(join(dir, uploadIdOf(url)));
     expect(bytes.length).toBe(size);
     expect(bytes.every((byte) => byte === 0x41)).toBe(true);
     expect(await offsetOf(onB)).toBe(size);
@@ -76,7 +74,7 @@ describe.each(PLATFORMS)('two processes sharing one upload folder (file backend)
     await Promise.all(Array.from({ length: writers }, (_, w) => writer(w)));
 
     expect(await offsetOf(url)).toBe(chunk * writers * perWriter);
-    const bytes = await readFile(join(dir, idOf(url)));
+    const bytes = await readFile(join(dir, uploadIdOf(url)));
     const seen = new Set<number>();
     for (let start = 0; start < bytes.length; start += chunk) {
       const piece = bytes.subarray(start, start + chunk);

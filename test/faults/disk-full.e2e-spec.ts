@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MiB } from '../support/bytes.js';
-import { createUpload, head, patchHeaders, send, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
+import { createUpload, head, OFFSET_OCTET_STREAM, patchHeaders, send, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
 import { mountTmpfs, type SmallFileSystem } from '../support/storage/tmpfs.js';
 import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 
@@ -89,7 +89,7 @@ describe.each(PLATFORMS)('the file backend on a full disk (%s)', (platform) => {
     const before = await uploadFiles();
     const bare = await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 1000 } });
     const withBody = await send('POST', app.url, {
-      headers: { ...TUS, 'Upload-Length': 300_000, 'Content-Type': 'application/offset+octet-stream' },
+      headers: { ...TUS, 'Upload-Length': 300_000, 'Content-Type': OFFSET_OCTET_STREAM },
       body: randomBytes(300_000),
     });
     expect([bare.status, withBody.status]).toEqual([507, 507]);

@@ -5,12 +5,11 @@ import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FileStorageBackend, type ChunkSource, type UploadChanges, type UploadInfo } from 'nestjs-tus';
 import { KiB } from '../support/bytes.js';
-import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { createUpload, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { startSamplesSharingFolder, type SampleProcess } from '../support/servers/sample-process.js';
 import { startTusApp, tempDir, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 
-const offsetOf = async (url: string) => Number((await send('HEAD', url, { headers: TUS })).headers['upload-offset']);
 
 /**
  * A PATCH that sends `sent` and then nothing, its connection left open: a client whose network

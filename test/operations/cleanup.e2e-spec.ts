@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
-import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { createUpload, patchHeaders, send, TUS, uploadIdOf } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { ManualClock, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 
@@ -33,7 +33,7 @@ describe.each(TARGETS)('cleanupIntervalSeconds on the $name', ({ backend, platfo
     clock.current += 61_000;
     const fresh = await createUpload(app.url, { 'Upload-Length': 10 });
 
-    const id = expiring.slice(expiring.lastIndexOf('/') + 1);
+    const id = uploadIdOf(expiring);
     for (let waited = 0; waited < 5_000 && !Terminations.ids.includes(id); waited += 100) await sleep(100);
     expect(Terminations.ids).toEqual([id]);
     expect((await send('HEAD', expiring, { headers: TUS })).status).toBe(404);

@@ -4,7 +4,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { randomBytes } from 'node:crypto';
 import { MiB } from '../support/bytes.js';
-import { eventually } from '../support/http/requests.js';
+import { eventually, uploadIdOf } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
@@ -35,7 +35,7 @@ describe.each(TARGETS)('OpenTelemetry spans, $name', (target) => {
   it('a span per tus request, with the upload id and offsets, and a child span per storage call', async () => {
     const data = randomBytes(2 * MiB);
     const { url } = await runUpload(data, { endpoint: app.url, chunkSize: MiB });
-    const id = url.slice(url.lastIndexOf('/') + 1);
+    const id = uploadIdOf(url);
     // A request's span ends when its response has closed, which the client may see a moment before.
     await eventually(async () => exporter.getFinishedSpans().filter((span) => span.name === 'tus PATCH').length === 2);
     const spans = exporter.getFinishedSpans();

@@ -6,7 +6,7 @@ import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually, send } from '../support/http/requests.js';
+import { eventually, send, uploadIdOf } from '../support/http/requests.js';
 import { PLATFORMS, type Platform } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
@@ -117,7 +117,7 @@ describe('the npm package', () => {
     it('takes an upload from tus-js-client, with its finish event', async () => {
       const data = randomBytes(1024 * 1024 + 17);
       const { url } = await runUpload(data, { endpoint: `${server.url}/files`, chunkSize: 256 * 1024, metadata: { filename: 'a.bin' } });
-      const id = url.slice(url.lastIndexOf('/') + 1);
+      const id = uploadIdOf(url);
       await eventually(async () => server.output().includes(`finished ${id} ${data.length}`));
       expect((await readFile(join(uploadDir, id))).equals(data)).toBe(true);
     });

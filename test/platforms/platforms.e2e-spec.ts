@@ -7,11 +7,10 @@ import { TusModule } from 'nestjs-tus';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { base64Digest, sha256 } from '../support/bytes.js';
-import { b64, createUpload, patchHeaders, send, sendInterruptedPatch, sendRawPath, TUS, type TestRequest } from '../support/http/requests.js';
+import { b64, createUpload, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, sendInterruptedPatch, sendRawPath, type TestRequest, TUS } from '../support/http/requests.js';
 import { PLATFORMS, startTusApp, tempDir, type RunningApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
-const offsetOf = async (url: string) => (await send('HEAD', url, { headers: TUS })).headers['upload-offset'];
 
 describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
   let app: RunningApp;
@@ -31,12 +30,12 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
 
   it('creates with an upload, streams chunked and sized PATCHes, and reports the state on HEAD', async () => {
     const created = await send('POST', app.url, {
-      headers: { ...TUS, 'Upload-Length': 12, 'Upload-Metadata': `filename ${b64('a.txt')}`, 'Content-Type': 'application/offset+octet-stream' },
+      headers: { ...TUS, 'Upload-Length': 12, 'Upload-Metadata': `filename ${b64('a.txt')}`, 'Content-Type': OFFSET_OCTET_STREAM },
       body: 'abcd',
     });
     expect(created.status).toBe(201);
     expect(created.headers['upload-offset']).toBe('4');
-    const url = new URL(created.headers.location!, app.url).href;
+    const url = locationOf(created, app.url);
     const chunked = await send('PATCH', url, { headers: patchHeaders(4), body: Readable.from([Buffer.from('efgh')]) });
     expect(chunked.status).toBe(204);
     expect(chunked.headers['upload-offset']).toBe('8');
@@ -73,7 +72,7 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
       expect(response.headers['tus-resumable']).toBe('1.0.0');
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
       expect(response.text).toBe('Content-Type must be application/offset+octet-stream\n');
-      expect(await offsetOf(url)).toBe('0');
+      expect(await offsetOf(url)).toBe(0);
       const created = await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 3, 'Content-Type': type }, body: 'abc' });
       expect(created.status).toBe(415);
       expect(created.headers['tus-resumable']).toBe('1.0.0');
@@ -90,7 +89,7 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
       expect(response.status).toBe(400);
       expect(response.headers['content-type']).toMatch(/^text\/plain/);
       expect(response.headers['tus-resumable']).toBe('1.0.0');
-      expect(await offsetOf(url)).toBe('0');
+      expect(await offsetOf(url)).toBe(0);
     });
   }
 
@@ -102,14 +101,14 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
     expect(created.status).toBe(201);
     expect(created.headers.location).toMatch(new RegExp(`^${app.url}/[A-Za-z0-9_-]+$`));
     expect((await send('PATCH', created.headers.location!, { headers: patchHeaders(0), body: 'abc' })).status).toBe(204);
-    expect(await offsetOf(created.headers.location!)).toBe('3');
+    expect(await offsetOf(created.headers.location!)).toBe(3);
   });
 
   it('discards a chunk whose checksum does not match (460)', async () => {
     const url = await createUpload(app.url, { 'Upload-Length': 3 });
     const bad = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Upload-Checksum': `sha1 ${base64Digest('sha1', 'xyz')}` }, body: 'abc' });
     expect(bad.status).toBe(460);
-    expect(await offsetOf(url)).toBe('0');
+    expect(await offsetOf(url)).toBe(0);
     const good = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Upload-Checksum': `sha1 ${base64Digest('sha1', 'abc')}` }, body: 'abc' });
     expect(good.status).toBe(204);
   });
@@ -117,8 +116,8 @@ describe.each(PLATFORMS)('the module on Nest %s', (platform) => {
   it('keeps the bytes of an interrupted body', async () => {
     const url = await createUpload(app.url, { 'Upload-Length': 100_000 });
     await sendInterruptedPatch(url, 0, Buffer.alloc(30_000, 1), 100_000);
-    for (let i = 0; i < 50 && (await offsetOf(url)) !== '30000'; i++) await new Promise((r) => setTimeout(r, 50));
-    expect(await offsetOf(url)).toBe('30000');
+    for (let i = 0; i < 50 && (await offsetOf(url)) !== 30_000; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await offsetOf(url)).toBe(30_000);
   });
 
   it('takes a tus-js-client upload with parallelUploads, bytes intact', async () => {
@@ -216,7 +215,7 @@ describe.each(PLATFORMS)('requests for the tus path that no tus route serves, on
   it('still serves the tus routes: creation, PATCH, HEAD, download, DELETE', async () => {
     const url = await createUpload(app.url, { 'Upload-Length': 3 });
     expect((await send('PATCH', url, { headers: patchHeaders(0), body: 'abc' })).status).toBe(204);
-    expect(await offsetOf(url)).toBe('3');
+    expect(await offsetOf(url)).toBe(3);
     expect((await send('GET', url)).text).toBe('abc');
     expect((await send('DELETE', url, { headers: TUS })).status).toBe(204);
   });

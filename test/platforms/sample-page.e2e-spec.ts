@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page, Request } from 'playwright-core';
 import { MiB, sha256 } from '../support/bytes.js';
+import { uploadIdOf } from '../support/http/requests.js';
 import { launchChromium } from '../support/servers/chromium.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
@@ -95,7 +96,7 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
   /** The id of the next upload the page creates. */
   async function nextCreatedId(page: Page): Promise<string> {
     const response = await page.waitForResponse((res) => res.request().method() === 'POST' && res.status() === 201);
-    return new URL((await response.headerValue('location'))!).pathname.split('/').pop()!;
+    return uploadIdOf((await response.headerValue('location'))!);
   }
 
   /** Limits the page's upload bandwidth (DevTools network emulation), so an upload lasts long enough to interrupt. */
@@ -252,7 +253,7 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
     const ids: string[] = [];
     page.on('response', (res) => {
       const location = res.request().method() === 'POST' ? res.headers()['location'] : undefined;
-      if (location) ids.push(new URL(location).pathname.split('/').pop()!);
+      if (location) ids.push(uploadIdOf(location));
     });
     await page.setInputFiles('#file-input', files.map((file) => file.path));
     await waitUntil(async () => ids.length === files.length, 'three uploads are created');

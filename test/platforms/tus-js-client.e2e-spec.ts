@@ -6,11 +6,10 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
 import { MiB, sha256 } from '../support/bytes.js';
-import { send, TUS } from '../support/http/requests.js';
+import { send, TUS, uploadIdOf } from '../support/http/requests.js';
 import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
-const idOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 
 async function* slices(data: Buffer, size: number, delayMs: number): AsyncGenerator<Buffer> {
   for (let start = 0; start < data.length; start += size) {
@@ -24,7 +23,7 @@ describe.each(PLATFORMS)('a real tus client (tus-js-client) against the file bac
   // The endpoint as tus-js-client's own examples write it, with a trailing slash: Fastify serves
   // `/files/` only because the module registers it. (platforms.e2e-spec runs the client on `/files`.)
   let endpoint: string;
-  const stored = (url: string) => readFile(join(app.uploadDir, idOf(url)));
+  const stored = (url: string) => readFile(join(app.uploadDir, uploadIdOf(url)));
 
   beforeAll(async () => {
     app = await startTusApp({}, { platform });

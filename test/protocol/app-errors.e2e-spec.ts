@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Controller, Get, Param } from '@nestjs/common';
 import { TusStorageService } from 'nestjs-tus';
-import { createUpload, send, TUS } from '../support/http/requests.js';
+import { createUpload, send, TUS, uploadIdOf } from '../support/http/requests.js';
 import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 
 /** An app's own routes over TusStorageService: its errors meet Nest's default exception handling. */
@@ -36,7 +36,7 @@ describe.each(PLATFORMS)('errors of TusStorageService in an app controller on %s
   });
 
   it('a known id answers, and an unfinished upload read as content is 400', async () => {
-    const id = (await createUpload(running.url, { 'Upload-Length': 3 })).split('/').pop()!;
+    const id = uploadIdOf(await createUpload(running.url, { 'Upload-Length': 3 }));
     const info = await send('GET', `${running.origin}/my-uploads/${id}`);
     expect(info.status).toBe(200);
     expect(JSON.parse(info.text)).toEqual({ length: 3, offset: 0 });

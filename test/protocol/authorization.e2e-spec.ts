@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type CanActivate, type ExecutionContext, HttpException, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { TusIntent, UploadInfo } from 'nestjs-tus';
-import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { createUpload, locationOf, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 
@@ -81,7 +81,7 @@ describe.each(PLATFORMS)('guards extra on %s', (platform) => {
     expect((await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 1 } })).status).toBe(403);
     const created = await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 1, Authorization: 'Bearer secret' } });
     expect(created.status).toBe(201);
-    const url = new URL(created.headers.location!, app.url).href;
+    const url = locationOf(created, app.url);
     expect((await send('HEAD', url, { headers: TUS })).status).toBe(403);
     expect((await send('HEAD', url, { headers: { ...TUS, Authorization: 'Bearer secret' } })).status).toBe(200);
     expect((await send('DELETE', url, { headers: TUS })).status).toBe(403);

@@ -3,14 +3,13 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { base64Digest } from '../support/bytes.js';
 import { TARGETS } from '../support/apps/targets.js';
-import { createUpload, offsetOf, patchHeaders, send, slowBody, TUS, type TestResponse } from '../support/http/requests.js';
+import { createUpload, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, slowBody, type TestResponse, TUS } from '../support/http/requests.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
 import { startTusApp } from '../support/apps/tus-app.js';
 
 type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 const ALGORITHMS = ['sha1', 'md5', 'sha256', 'sha512'] as const;
-const OCTETS = 'application/offset+octet-stream';
 
 /** Checklist 31-33: the checksum and checksum-trailer extensions. */
 describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
@@ -134,7 +133,7 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
 
   describe('32: Upload-Checksum on creation-with-upload', () => {
     const create = (body: string, checksum: string) =>
-      send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 10, 'Content-Type': OCTETS, 'Upload-Checksum': checksum }, body });
+      send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 10, 'Content-Type': OFFSET_OCTET_STREAM, 'Upload-Checksum': checksum }, body });
 
     /** Entries holding bytes (data file, S3 object or multipart upload) created by `request`, with their sizes. */
     async function newFiles(request: () => Promise<TestResponse>): Promise<{ response: TestResponse; sizes: number[] }> {
@@ -148,7 +147,7 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
       const response = await create('hello', `${algorithm} ${base64Digest(algorithm, 'hello')}`);
       expect(response.status).toBe(201);
       expect(response.headers['upload-offset']).toBe('5');
-      const upload = new URL(response.headers.location!, app.url).href;
+      const upload = locationOf(response, app.url);
       expect(await offsetOf(upload)).toBe(5);
       expect((await bytesOf(upload)).toString()).toBe('hello');
     });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { TUS_EXTENSIONS, TusEvent, type TusPostEvent } from 'nestjs-tus';
 import { TARGETS } from '../support/apps/targets.js';
-import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf, type TestResponse } from '../support/http/requests.js';
+import { b64, createUpload, head, locationOf, OFFSET_OCTET_STREAM, patchHeaders, send, type TestResponse, TUS, uploadIdOf } from '../support/http/requests.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
 import { startTusApp } from '../support/apps/tus-app.js';
 
@@ -25,7 +25,6 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
   const bytesOf = (upload: string) => storedBytesOf(app.app, upload);
   const postFinal = (concat: string, headers: Record<string, string | number> = {}, body?: string) =>
     send('POST', app.url, { headers: { ...TUS, 'Upload-Concat': concat, ...headers }, body });
-  const locationOf = (response: TestResponse) => new URL(response.headers.location!, app.url).href;
 
   /** A partial upload holding `content`, complete unless `length` says more is to come. */
   async function partial(content: string, length = content.length, metadata?: string): Promise<string> {
@@ -65,11 +64,11 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
 
     it('35: a partial created with its whole body gets no finish processing either', async () => {
       const response = await send('POST', app.url, {
-        headers: { ...TUS, 'Upload-Length': 3, 'Upload-Concat': 'partial', 'Content-Type': 'application/offset+octet-stream' },
+        headers: { ...TUS, 'Upload-Length': 3, 'Upload-Concat': 'partial', 'Content-Type': OFFSET_OCTET_STREAM },
         body: 'abc',
       });
       expect(response.status).toBe(201);
-      expect(finished).not.toContain(uploadIdOf(locationOf(response)));
+      expect(finished).not.toContain(uploadIdOf(locationOf(response, app.url)));
     });
   });
 
@@ -78,7 +77,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
       const parts = [await partial('Hello, '), await partial('tus '), await partial('world')];
       const response = await postFinal(`final;${parts.join(' ')}`);
       expect(response.status).toBe(201);
-      const final = locationOf(response);
+      const final = locationOf(response, app.url);
       const state = await head(final);
       expect(state.headers['upload-length']).toBe('16');
       expect(state.headers['upload-offset']).toBe('16');
@@ -90,7 +89,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
       const parts = [await partial('abc'), await partial('de')];
       const response = await postFinal(`final;${parts.map((url) => new URL(url).pathname).join(' ')}`);
       expect(response.status).toBe(201);
-      expect((await bytesOf(locationOf(response))).toString()).toBe('abcde');
+      expect((await bytesOf(locationOf(response, app.url))).toString()).toBe('abcde');
     });
 
     it('36: absolute and relative URLs mixed, in the order given', async () => {
@@ -99,7 +98,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
       const third = await partial('333');
       const response = await postFinal(`final;${third} ${new URL(first).pathname} ${second}`);
       expect(response.status).toBe(201);
-      expect((await bytesOf(locationOf(response))).toString()).toBe('333122');
+      expect((await bytesOf(locationOf(response, app.url))).toString()).toBe('333122');
     });
 
     it('36: a partial may repeat', async () => {
@@ -107,7 +106,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
       const c = await partial('c');
       const response = await postFinal(`final;${a} ${c} ${a}`);
       expect(response.status).toBe(201);
-      const final = locationOf(response);
+      const final = locationOf(response, app.url);
       expect((await head(final)).headers['upload-length']).toBe('5');
       expect((await bytesOf(final)).toString()).toBe('abcab');
     });
@@ -117,7 +116,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
       const full = await partial('xyz');
       const response = await postFinal(`final;${empty} ${full} ${empty}`);
       expect(response.status).toBe(201);
-      const final = locationOf(response);
+      const final = locationOf(response, app.url);
       expect((await head(final)).headers['upload-length']).toBe('3');
       expect((await bytesOf(final)).toString()).toBe('xyz');
     });
@@ -126,12 +125,12 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
       const parts = [await partial('a', 1, `filename ${b64('part-1')}`), await partial('b', 1, `filename ${b64('part-2')}`)];
       const bare = await postFinal(`final;${parts.join(' ')}`);
       expect(bare.status).toBe(201);
-      expect((await head(locationOf(bare))).headers['upload-metadata']).toBeUndefined();
+      expect((await head(locationOf(bare, app.url))).headers['upload-metadata']).toBeUndefined();
 
       const own = `filename ${b64('whole.bin')}`;
       const named = await postFinal(`final;${parts.join(' ')}`, { 'Upload-Metadata': own });
       expect(named.status).toBe(201);
-      expect((await head(locationOf(named))).headers['upload-metadata']).toBe(own);
+      expect((await head(locationOf(named, app.url))).headers['upload-metadata']).toBe(own);
     });
 
     it('36: the partials stay as they were', async () => {
@@ -155,7 +154,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
 
     it('36: a body on a final POST is 403 and creates nothing', async () => {
       const part = await partial('abc');
-      await expectRefused(() => postFinal(`final;${part}`, { 'Content-Type': 'application/offset+octet-stream' }, 'def'), 403);
+      await expectRefused(() => postFinal(`final;${part}`, { 'Content-Type': OFFSET_OCTET_STREAM }, 'def'), 403);
     });
 
     it.each([
@@ -217,7 +216,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
         expect((await send('PATCH', unfinished, { headers: patchHeaders(2), body: 'cde' })).status).toBe(204);
         const response = await send('POST', strict.url, { headers: { ...TUS, 'Upload-Concat': `final;${done} ${unfinished}` } });
         expect(response.status).toBe(201);
-        const final = new URL(response.headers.location!, strict.url).href;
+        const final = locationOf(response, strict.url);
         expect((await storedBytesOf(strict.app, final)).toString()).toBe('abcabcde');
       });
 
@@ -238,7 +237,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
         const concat = `final;${done} ${unfinished}`;
         const response = await postFinal(concat);
         expect(response.status).toBe(201);
-        const final = locationOf(response);
+        const final = locationOf(response, app.url);
 
         const pending = await head(final);
         expect(pending.status).toBe(200);
@@ -259,7 +258,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
         expect((await send('PATCH', deferred, { headers: patchHeaders(0), body: 'abc' })).status).toBe(204);
         const response = await postFinal(`final;${deferred} ${deferred}`);
         expect(response.status).toBe(201);
-        const final = locationOf(response);
+        const final = locationOf(response, app.url);
         const pending = await head(final);
         expect(pending.headers['upload-offset']).toBeUndefined();
         expect(pending.headers['upload-length'] === undefined || pending.headers['upload-defer-length'] === '1').toBe(true);
@@ -273,7 +272,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
 
       it('37: PATCH on a final that waits for its partials is 403', async () => {
         const unfinished = await partial('a', 3);
-        const final = locationOf(await postFinal(`final;${unfinished}`));
+        const final = locationOf(await postFinal(`final;${unfinished}`), app.url);
         expect((await send('PATCH', final, { headers: patchHeaders(0), body: 'xyz' })).status).toBe(403);
         // A final waiting for its partials is not served (GET 404): what the storage holds of it
         // (data file, S3 object, .pending object or multipart upload) holds no byte.
@@ -290,7 +289,7 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
     beforeAll(async () => {
       const parts = [await partial('abc'), await partial('def')];
       concat = `final;${parts[0]} ${new URL(parts[1]!).pathname}`;
-      final = locationOf(await postFinal(concat));
+      final = locationOf(await postFinal(concat), app.url);
     });
 
     it.each([

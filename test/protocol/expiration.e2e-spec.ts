@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { TusModuleOptions } from 'nestjs-tus';
 import { type Target, TARGETS } from '../support/apps/targets.js';
-import { createUpload, head, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { createUpload, head, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { storedBytesOf } from '../support/storage/stored.js';
 import { ManualClock, startTusApp } from '../support/apps/tus-app.js';
 
@@ -46,7 +46,7 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
 
     it('29: creation-with-upload carries Upload-Expires', async () => {
       const response = await send('POST', server.url, {
-        headers: { ...TUS, 'Upload-Length': 10, 'Content-Type': 'application/offset+octet-stream' },
+        headers: { ...TUS, 'Upload-Length': 10, 'Content-Type': OFFSET_OCTET_STREAM },
         body: 'abc',
       });
       expect(response.status).toBe(201);
@@ -165,7 +165,7 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
       const created = await send('POST', never.url, { headers: { ...TUS, 'Upload-Length': 10 } });
       expect(created.status).toBe(201);
       expect(created.headers['upload-expires']).toBeUndefined();
-      const upload = new URL(created.headers.location!, never.url).href;
+      const upload = locationOf(created, never.url);
       const patched = await patch(upload, 0, 'abc');
       expect(patched.status).toBe(204);
       expect(patched.headers['upload-expires']).toBeUndefined();

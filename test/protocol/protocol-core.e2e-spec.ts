@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TUS_EXTENSIONS } from 'nestjs-tus';
 import { TARGETS } from '../support/apps/targets.js';
-import { createUpload, head, offsetOf, patchHeaders, send, TUS, uploadIdOf, type TestResponse } from '../support/http/requests.js';
+import { createUpload, head, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, type TestResponse, TUS, uploadIdOf } from '../support/http/requests.js';
 import { storedBytesOf, storedNames } from '../support/storage/stored.js';
 import { startTusApp } from '../support/apps/tus-app.js';
 
@@ -68,7 +68,7 @@ describe.each(TARGETS)('tus core protocol on the $name', ({ backend, platform })
     it.each(versions)('2: POST with body and Tus-Resumable %s is 412 and creates nothing', async (_name, version) => {
       const before = await stored();
       const response = await send('POST', app.url, {
-        headers: { ...version, 'Upload-Length': 5, 'Content-Type': 'application/offset+octet-stream' },
+        headers: { ...version, 'Upload-Length': 5, 'Content-Type': OFFSET_OCTET_STREAM },
         body: 'hello',
       });
       expect(response.status).toBe(412);
@@ -147,7 +147,7 @@ describe.each(TARGETS)('tus core protocol on the $name', ({ backend, platform })
     it('3: digits with leading zeros are an integer', async () => {
       const response = await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': '007' } });
       expect(response.status).toBe(201);
-      const upload = new URL(response.headers.location!, app.url).href;
+      const upload = locationOf(response, app.url);
       expect((await head(upload)).headers['upload-length']).toBe('7');
     });
   });
@@ -262,7 +262,7 @@ describe.each(TARGETS)('tus core protocol on the $name', ({ backend, platform })
     it('5: a disabled extension is not served (no Upload-Concat with an extensions subset)', async () => {
       const response = await send('POST', subset.url, { headers: { ...TUS, 'Upload-Length': 5, 'Upload-Concat': 'partial' } });
       if (response.status === 201) {
-        const upload = new URL(response.headers.location!, subset.url).href;
+        const upload = locationOf(response, subset.url);
         expect((await head(upload)).headers['upload-concat']).toBeUndefined();
       } else {
         expect(response.status).toBe(400);

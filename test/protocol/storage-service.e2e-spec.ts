@@ -4,7 +4,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { readdir } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { InvalidRequestError, TusEvent, TusStorageService, UploadNotFoundError } from 'nestjs-tus';
-import { createUpload, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { createUpload, patchHeaders, send, TUS, uploadIdOf } from '../support/http/requests.js';
 import { ManualClock, startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
 
 describe.each(PLATFORMS)('TusStorageService on %s', (platform) => {
@@ -26,29 +26,27 @@ describe.each(PLATFORMS)('TusStorageService on %s', (platform) => {
     terminated.length = 0;
   });
 
-  const idOf = (uploadUrl: string) => uploadUrl.slice(uploadUrl.lastIndexOf('/') + 1);
-
   it('get() returns the UploadInfo; an unknown or malformed id is UploadNotFoundError', async () => {
     const uploadUrl = await createUpload(url, { 'Upload-Length': 4, 'Upload-Metadata': 'k dg==' });
-    const info = await service.get(idOf(uploadUrl));
-    expect(info).toMatchObject({ id: idOf(uploadUrl), offset: 0, length: 4, metadata: { k: 'v' }, completedAt: null });
+    const info = await service.get(uploadIdOf(uploadUrl));
+    expect(info).toMatchObject({ id: uploadIdOf(uploadUrl), offset: 0, length: 4, metadata: { k: 'v' }, completedAt: null });
     await expect(service.get('nope')).rejects.toBeInstanceOf(UploadNotFoundError);
     await expect(service.get('../etc')).rejects.toBeInstanceOf(UploadNotFoundError);
   });
 
   it('createReadStream() streams a completed upload, whole or a range; an unfinished one is refused', async () => {
     const uploadUrl = await createUpload(url, { 'Upload-Length': 10 });
-    await expect(service.createReadStream(idOf(uploadUrl))).rejects.toBeInstanceOf(InvalidRequestError);
+    await expect(service.createReadStream(uploadIdOf(uploadUrl))).rejects.toBeInstanceOf(InvalidRequestError);
     await send('PATCH', uploadUrl, { headers: patchHeaders(0), body: '0123456789' });
-    expect((await buffer(await service.createReadStream(idOf(uploadUrl)))).toString()).toBe('0123456789');
-    expect((await buffer(await service.createReadStream(idOf(uploadUrl), { start: 2, end: 4 }))).toString()).toBe('234');
+    expect((await buffer(await service.createReadStream(uploadIdOf(uploadUrl)))).toString()).toBe('0123456789');
+    expect((await buffer(await service.createReadStream(uploadIdOf(uploadUrl), { start: 2, end: 4 }))).toString()).toBe('234');
   });
 
   it('delete() terminates an upload with the terminate events', async () => {
     const uploadUrl = await createUpload(url, { 'Upload-Length': 10 });
-    await service.delete(idOf(uploadUrl));
+    await service.delete(uploadIdOf(uploadUrl));
     expect((await send('HEAD', uploadUrl, { headers: TUS })).status).toBe(404);
-    expect(terminated).toEqual([idOf(uploadUrl)]);
+    expect(terminated).toEqual([uploadIdOf(uploadUrl)]);
   });
 
   it('listExpired() and deleteExpired() find and remove only unfinished uploads past their expiry', async () => {
@@ -60,9 +58,9 @@ describe.each(PLATFORMS)('TusStorageService on %s', (platform) => {
     clock.current += 31_000; // `stale` is 61 s old, `fresh` 31 s: only `stale` expired
 
     const expired = (await service.listExpired()).map((upload) => upload.id);
-    expect(expired).toContain(idOf(stale));
-    expect(expired).not.toContain(idOf(fresh));
-    expect(expired).not.toContain(idOf(done));
+    expect(expired).toContain(uploadIdOf(stale));
+    expect(expired).not.toContain(uploadIdOf(fresh));
+    expect(expired).not.toContain(uploadIdOf(done));
     expect((await send('HEAD', stale, { headers: TUS })).status).toBe(410);
 
     const removed = (await service.deleteExpired()).map((upload) => upload.id);
@@ -72,6 +70,6 @@ describe.each(PLATFORMS)('TusStorageService on %s', (platform) => {
     expect((await send('HEAD', fresh, { headers: TUS })).status).toBe(200);
     expect((await send('HEAD', done, { headers: TUS })).status).toBe(200);
     const files = await readdir(running.uploadDir);
-    expect(files.some((name) => name.startsWith(idOf(stale)))).toBe(false);
+    expect(files.some((name) => name.startsWith(uploadIdOf(stale)))).toBe(false);
   });
 });

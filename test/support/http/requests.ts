@@ -19,11 +19,13 @@ export interface TestRequest {
 
 /** The header every tus request but OPTIONS carries. */
 export const TUS = { 'Tus-Resumable': '1.0.0' } as const;
+/** The content type of every PATCH body (and of a creation-with-upload POST body). */
+export const OFFSET_OCTET_STREAM = 'application/offset+octet-stream';
 /** Headers of a PATCH at `offset`. */
 export const patchHeaders = (offset: number): Record<string, string> => ({
   ...TUS,
   'Upload-Offset': String(offset),
-  'Content-Type': 'application/offset+octet-stream',
+  'Content-Type': OFFSET_OCTET_STREAM,
 });
 
 /** One HTTP request over a real socket, with nothing added but what the test sets. */
@@ -81,8 +83,11 @@ export async function createUpload(
 ): Promise<string> {
   const response = await send('POST', collectionUrl, { headers: { ...TUS, ...headers } });
   if (response.status !== 201) throw new Error(`creation failed: ${response.status} ${response.text}`);
-  return new URL(response.headers.location!, collectionUrl).href;
+  return locationOf(response, collectionUrl);
 }
+
+/** The absolute URL of a response's `Location`, resolved against the URL the request went to. */
+export const locationOf = (response: TestResponse, requestUrl: string): string => new URL(response.headers.location!, requestUrl).href;
 
 /**
  * Sends `sent` bytes of a PATCH whose `Content-Length` promises more, then cuts the connection:
