@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { eventually } from '../support/eventually.js';
 import { base64Digest, MiB, sha256 } from '../support/bytes.js';
-import { eventually, createUpload, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
+import { createUpload, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
 import { startHeldPatch } from '../support/http/held-patch.js';
 import { bucketStore, folderStore } from '../support/storage/sample-stores.js';
 import { startSample } from '../support/servers/sample-process.js';

@@ -4,6 +4,7 @@ import { appendFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MiB } from '../support/bytes.js';
 import { SOAK } from '../support/soak.js';
 import { b64, createUpload, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
@@ -290,7 +291,7 @@ function loggedErrors(sample: SampleProcess): string[] {
 
 /** Lets work the requests started in the background (digests of completed uploads, lock releases) finish. */
 async function settle(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 750));
+  await sleep(750);
 }
 
 /** The limits the README documents, and what the fuzz found, as plain cases on both adapters. */

@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { eventually } from '../support/eventually.js';
 import { MiB, sha256 } from '../support/bytes.js';
 import { SOAK } from '../support/soak.js';
-import { createUpload, eventually, offsetOf, patchHeaders, send, storedBytes } from '../support/http/requests.js';
+import { createUpload, offsetOf, patchHeaders, send, storedBytes } from '../support/http/requests.js';
 import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 

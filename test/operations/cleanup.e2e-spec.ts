@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
+import { eventually } from '../support/eventually.js';
 import { createUpload, patchHeaders, send, TUS, uploadIdOf } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { ManualClock, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
@@ -34,7 +34,7 @@ describe.each(TARGETS)('cleanupIntervalSeconds on the $name', ({ backend, platfo
     const fresh = await createUpload(app.url, { 'Upload-Length': 10 });
 
     const id = uploadIdOf(expiring);
-    for (let waited = 0; waited < 5_000 && !Terminations.ids.includes(id); waited += 100) await sleep(100);
+    await eventually(async () => Terminations.ids.includes(id), 5_000, 'tus.post-terminate of the expired upload');
     expect(Terminations.ids).toEqual([id]);
     expect((await send('HEAD', expiring, { headers: TUS })).status).toBe(404);
     expect((await send('HEAD', completed, { headers: TUS })).status).toBe(200);

@@ -6,7 +6,8 @@ import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { eventually, send, uploadIdOf } from '../support/http/requests.js';
+import { eventually } from '../support/eventually.js';
+import { send, uploadIdOf } from '../support/http/requests.js';
 import { PLATFORMS, type Platform } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 

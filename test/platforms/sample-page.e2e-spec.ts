@@ -9,8 +9,9 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page, Request } from 'playwright-core';
+import { eventually } from '../support/eventually.js';
 import { MiB, sha256 } from '../support/bytes.js';
-import { uploadIdOf } from '../support/http/requests.js';
+import { offsetOf, uploadIdOf } from '../support/http/requests.js';
 import { launchChromium } from '../support/servers/chromium.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
@@ -111,18 +112,7 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
     });
   }
 
-  async function serverOffset(app: SampleProcess, id: string): Promise<number> {
-    const res = await fetch(`${app.url}/${id}`, { method: 'HEAD', headers: { 'Tus-Resumable': '1.0.0' } });
-    return Number(res.headers.get('upload-offset'));
-  }
-
-  async function waitUntil(condition: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-      await sleep(50);
-    }
-  }
+  const serverOffset = (app: SampleProcess, id: string): Promise<number> => offsetOf(`${app.url}/${id}`);
 
   /** Waits for the upload's row, which the page adds from the server-sent event, and returns its JSON entry. */
   async function completedUpload(app: SampleProcess, page: Page, id: string): Promise<ListedUpload> {
@@ -170,7 +160,7 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
     await page.setInputFiles('#file-input', file.path);
     const id = await created;
 
-    await waitUntil(async () => (await serverOffset(app, id)) >= 2 * MiB, 'two chunks are stored');
+    await eventually(async () => (await serverOffset(app, id)) >= 2 * MiB, 15_000, 'two chunks are stored');
     const offsetBeforeReload = await serverOffset(app, id);
     expect(offsetBeforeReload).toBeLessThan(file.size);
     await page.reload();
@@ -224,7 +214,7 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
     const id = await created;
     const item = page.locator(`li.upload[data-name="${file.name}"]`);
 
-    await waitUntil(async () => (await serverOffset(sample, id)) >= MiB, 'a chunk is stored');
+    await eventually(async () => (await serverOffset(sample, id)) >= MiB, 15_000, 'a chunk is stored');
     await item.getByRole('button', { name: 'Pause' }).click();
     await page.locator(`li.upload[data-name="${file.name}"][data-state="paused"]`).waitFor();
     await sleep(300); // what the aborted request had sent lands
@@ -256,7 +246,7 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
       if (location) ids.push(uploadIdOf(location));
     });
     await page.setInputFiles('#file-input', files.map((file) => file.path));
-    await waitUntil(async () => ids.length === files.length, 'three uploads are created');
+    await eventually(async () => ids.length === files.length, 15_000, 'three uploads are created');
 
     const listed = await Promise.all(ids.map((id) => completedUpload(sample, page, id)));
     expect(listed.map(({ name, size, sha256 }) => ({ name, size, sha256 })).sort(byName)).toEqual(
@@ -282,7 +272,7 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
     const created = nextCreatedId(page);
     await page.setInputFiles('#file-input', file.path);
     const id = await created;
-    await waitUntil(async () => (await serverOffset(sample, id)) >= 8 * MiB, 'a third of it is stored');
+    await eventually(async () => (await serverOffset(sample, id)) >= 8 * MiB, 15_000, 'a third of it is stored');
     await page.locator('li.upload .eta:not(:empty)').waitFor();
 
     // docs/sample-page.png is the README's picture (taken on Express): written when missing or

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PROCESS_HOST } from '../../libs/tus/src/storage/process-identity.js';
 import { acquireS3Lock } from '../../libs/tus/src/storage/s3/s3-lock.js';
 import { S3Objects } from '../../libs/tus/src/storage/s3/s3-objects.js';
@@ -39,7 +40,7 @@ describe('acquireS3Lock (the cross-process lock object)', () => {
       second = true;
       return releaseSecond;
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await sleep(300);
     expect(second).toBe(false);
     await release();
     await (await waiting)();

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { SampleProcess } from '../servers/sample-process.js';
+import { eventually } from '../eventually.js';
 
 // Loaded into the sample with --import: on SIGWINCH (a signal Nest's shutdown hooks leave alone),
 // collect garbage and print the memory figures on stdout, where the test reads them.
@@ -23,12 +24,8 @@ export async function measureMemory(sample: SampleProcess): Promise<MemoryFigure
   const reports = () => sample.output().split('fuzz-memory ');
   const before = reports().length;
   sample.process.kill('SIGWINCH');
-  const deadline = Date.now() + 10_000;
   // Until a new report has arrived whole (its line ended).
-  while (reports().length === before || !reports().pop()!.includes('\n')) {
-    if (Date.now() > deadline) throw new Error('the sample did not report its memory');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await eventually(async () => reports().length > before && reports().pop()!.includes('\n'), 10_000, 'the sample reporting its memory');
   const line = reports().pop()!.split('\n')[0]!;
   const figures = JSON.parse(line) as Omit<MemoryFigures, 'vmRss'>;
   const status = await readFile(`/proc/${sample.process.pid}/status`, 'utf8');

@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What a test sees of a response. */
 export interface TestResponse {
@@ -123,21 +124,12 @@ export async function offsetOf(uploadUrl: string): Promise<number> {
   return Number(response.headers['upload-offset']);
 }
 
-/** Polls `probe` until it holds, for effects a server applies after the client has gone (a cut connection); generous, since it waits rather than times anything. */
-export async function eventually(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
 /** A body sent chunked (no Content-Length), one part every `delayMs`: a slow client. */
 export function slowBody(parts: Buffer[], delayMs = 0): Readable {
   return Readable.from(
     (async function* () {
       for (const part of parts) {
-        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (delayMs > 0) await sleep(delayMs);
         yield part;
       }
     })(),

@@ -4,7 +4,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../eventually.js';
 
 const NGINX = '/usr/sbin/nginx';
 
@@ -77,14 +77,7 @@ http {
 `,
   );
   const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/`);
-      break;
-    } catch {
-      await sleep(50);
-    }
-  }
+  await eventually(() => fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false), 5_000, `nginx on port ${port} answering`);
   return {
     origin: `http://127.0.0.1:${port}`,
     limitedOrigin: `http://127.0.0.1:${limitedPort}`,

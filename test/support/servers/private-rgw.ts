@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isAlive } from '../../../libs/tus/src/storage/process-identity.js';
+import { eventually } from '../eventually.js';
 import { freeRgwPort, startRgw, type S3TestServer } from './rgw.mjs';
 
 /**
@@ -62,11 +63,7 @@ export async function startPrivateRgw(): Promise<PrivateRgw> {
         child.once('error', reject);
         child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`radosgw exited with ${code}`))));
       });
-      const deadline = Date.now() + 30_000;
-      while (!(await answers(rgw.endpoint))) {
-        if (Date.now() > deadline) throw new Error(`the private RGW on ${rgw.endpoint} did not come back within 30 s`);
-        await sleep(50);
-      }
+      await eventually(() => answers(rgw.endpoint), 30_000, `the private RGW on ${rgw.endpoint} answering again`);
     },
     stop: rgw.stop,
   };

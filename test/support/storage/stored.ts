@@ -4,8 +4,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileStorageBackend, TusStorageBackend } from 'nestjs-tus';
 import { S3StorageBackend } from 'nestjs-tus/s3';
-import { eventually, storedBytes, uploadIdOf } from '../http/requests.js';
+import { storedBytes, uploadIdOf } from '../http/requests.js';
 import { createTestS3Client, s3ServerFromEnv } from '../servers/s3-server.js';
+import { eventually } from '../eventually.js';
 
 /** One thing a backend holds: a file of the upload folder, an S3 object, or an S3 multipart upload in progress. */
 export interface StoredEntry {
