@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KiB, MiB } from '../support/bytes.js';
 import { SOAK } from '../support/soak.js';
-import { createUpload, head, offsetOf, patchHeaders, send, slowBody, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
+import { createUpload, head, offsetOf, patchHeaders, requestHead, send, slowBody, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
 import { inspectS3Upload, s3ObjectsOf } from '../support/storage/s3-inspection.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
@@ -88,11 +88,11 @@ interface HeldPatch {
 
 /** On a raw socket, so that "the head is sent" is a fact (written to the kernel), not a guess about the client's buffering. */
 function heldPatch(url: string, offset: number, body: Buffer): HeldPatch {
-  const { hostname, port, pathname } = new URL(url);
+  const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
-  const headers = { ...patchHeaders(offset), Host: `${hostname}:${port}`, 'Content-Length': String(body.length), Connection: 'close' };
+  const headers = { ...patchHeaders(offset), 'Content-Length': body.length, Connection: 'close' };
   const headSent = new Promise<void>((resolve, reject) => {
-    socket.write(`PATCH ${pathname} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`, (error) => (error ? reject(error) : resolve()));
+    socket.write(requestHead('PATCH', url, headers), (error) => (error ? reject(error) : resolve()));
   });
   let released = false;
   const response = new Promise<{ status: number; headers: IncomingHttpHeaders; beforeRelease: boolean }>((resolve, reject) => {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { eventually } from '../support/eventually.js';
 import { base64Digest, MiB, mib, sha256 } from '../support/bytes.js';
-import { createUpload, offsetOf, patchHeaders, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
+import { createUpload, offsetOf, patchHeaders, requestHead, send, storedBytes, uploadIdOf } from '../support/http/requests.js';
 import { startRelay, type Relay } from '../support/http/relay.js';
 import { inspectS3Upload, type S3UploadSnapshot } from '../support/storage/s3-inspection.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
@@ -95,12 +95,7 @@ async function patchThroughRelay(id: string, source: Buffer, options: { checksum
   const body = source.subarray(FIRST);
   const headers: Record<string, string | number> = { ...patchHeaders(FIRST), 'Content-Length': body.length, Connection: 'close' };
   if (options.checksum) headers['Upload-Checksum'] = `sha1 ${base64Digest('sha1', body)}`;
-  const head =
-    `PATCH /files/${id} HTTP/1.1\r\nHost: ${new URL(relay.origin).host}\r\n` +
-    Object.entries(headers)
-      .map(([name, value]) => `${name}: ${value}\r\n`)
-      .join('') +
-    '\r\n';
+  const head = requestHead('PATCH', `${relay.origin}/files/${id}`, headers);
   relay.bodyLimit = options.holdAt === undefined ? null : relay.bodyBytes + (options.holdAt - FIRST);
   const socket = connect(Number(new URL(relay.origin).port), '127.0.0.1');
   socket.on('error', () => undefined);

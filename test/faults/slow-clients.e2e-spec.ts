@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { eventually } from '../support/eventually.js';
 import { MiB, sha256 } from '../support/bytes.js';
 import { SOAK } from '../support/soak.js';
-import { createUpload, offsetOf, patchHeaders, send, storedBytes } from '../support/http/requests.js';
+import { createUpload, offsetOf, patchHeaders, requestHead, send, storedBytes } from '../support/http/requests.js';
 import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
@@ -31,10 +31,9 @@ interface Trickle {
 }
 
 function openTrickle(url: string, data: Buffer): Trickle {
-  const { hostname, port, pathname } = new URL(url);
+  const { hostname, port } = new URL(url);
   const socket = connect(Number(port), hostname);
-  const headers = { ...patchHeaders(0), Host: `${hostname}:${port}`, 'Content-Length': String(data.length) };
-  socket.write(`PATCH ${pathname} HTTP/1.1\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')}\r\n`);
+  socket.write(requestHead('PATCH', url, { ...patchHeaders(0), 'Content-Length': data.length }));
   const trickle: Trickle = { url, data, socket, sent: 0, openedAt: Date.now(), closedAt: undefined };
   socket.on('error', () => undefined);
   socket.on('close', () => (trickle.closedAt = Date.now()));

@@ -4,6 +4,7 @@ import { type ClientRequest, request as httpRequest } from 'node:http';
 import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FileStorageBackend, type ChunkSource, type UploadChanges, type UploadInfo } from 'nestjs-tus';
+import { startHeldPatch } from '../support/http/held-patch.js';
 import { KiB } from '../support/bytes.js';
 import { createUpload, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
@@ -16,10 +17,9 @@ import { startTusApp, tempDir, type RunningApp, PLATFORMS } from '../support/app
  * went away without closing anything. Resolves once the bytes left this process.
  */
 async function stalledPatch(url: string, offset: number, sent: Buffer, promised: number): Promise<ClientRequest> {
-  const req = httpRequest(url, { method: 'PATCH', agent: false, headers: { ...patchHeaders(offset), 'Content-Length': promised } });
-  req.on('error', () => undefined);
-  await new Promise<void>((resolve) => req.write(sent, () => resolve()));
-  return req;
+  const held = startHeldPatch(url, offset, sent, promised);
+  await held.sent;
+  return held.request;
 }
 
 describe.each(TARGETS)('stalled requests on the $name', ({ backend, platform }) => {

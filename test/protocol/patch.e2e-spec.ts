@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { startHeldPatch } from '../support/http/held-patch.js';
 import { eventually } from '../support/eventually.js';
 import {
   createUpload,
@@ -357,18 +357,8 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
   describe('21: a request behind a stalled one', () => {
     it('21: is answered (not left hanging) while the holder stalls, and the upload resumes once the holder is cut', async () => {
       const upload = await createUpload(app.url, { 'Upload-Length': 20 });
-      const url = new URL(upload);
       // A client that sent 5 of the 20 bytes it promised, then went silent.
-      const stalled = httpRequest({
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'PATCH',
-        agent: false,
-        headers: { ...patchHeaders(0), 'Content-Length': 20 },
-      });
-      stalled.on('error', () => undefined);
-      stalled.write('01234');
+      const stalled = startHeldPatch(upload, 0, Buffer.from('01234'), 20).request;
       await sleep(200);
 
       const started = Date.now();

@@ -4,6 +4,8 @@ import { patchHeaders } from './requests.js';
 /** A PATCH whose client sent part of its body and now waits, connection open. */
 export interface HeldPatch {
   request: ClientRequest;
+  /** Resolves once the first bytes left this process (handed to the socket). */
+  sent: Promise<void>;
   /** The status the server answered, or null when the connection closed without an answer. */
   answer: Promise<number | null>;
   /** Sends more of the body. */
@@ -29,6 +31,6 @@ export function startHeldPatch(url: string, offset: number, sent: Buffer, promis
     request.on('close', () => resolve(null));
   });
   const write = (bytes: Buffer) => new Promise<void>((resolve) => (request.write(bytes) ? resolve() : request.once('drain', () => resolve())));
-  void write(sent);
-  return { request, answer, write };
+  const flushed = new Promise<void>((resolve) => request.write(sent, () => resolve()));
+  return { request, sent: flushed, answer, write };
 }

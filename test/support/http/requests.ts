@@ -73,6 +73,16 @@ export function sendRawPath(method: string, origin: string, path: string, option
   });
 }
 
+/**
+ * The head of a request to `url` as written on a raw socket (its `Host` from `url`, then `headers`),
+ * for tests that must know which bytes have gone out, and when.
+ */
+export function requestHead(method: string, url: string, headers: Record<string, string | number>): string {
+  const { host, pathname, search } = new URL(url);
+  const fields = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+  return `${method} ${pathname}${search} HTTP/1.1\r\nHost: ${host}\r\n${fields.join('')}\r\n`;
+}
+
 function hasHeader(headers: Record<string, unknown>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
