@@ -3,9 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { TusEvent, type TusPostEvent, TusStorageBackend, TusStorageService } from 'nestjs-tus';
 import { BACKENDS } from '../support/apps/backends.js';
 import { createUpload, head, locationOf, patchHeaders, send, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
-import { ManualClock, startTusApp } from '../support/apps/tus-app.js';
-
-type TusApp = Awaited<ReturnType<typeof startTusApp>>;
+import { ManualClock, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 /**
  * concatenation-unfinished against DELETE and expiry of a partial. A final is assembled holding

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { TusEvent, type TusPostEvent, type TusPreEvent } from 'nestjs-tus';
 import { PROCESS_HOST } from '../../libs/tus/src/storage/process-identity.js';
 import { createUpload, head, patchHeaders, send, uploadIdOf } from '../support/http/requests.js';
-import { PLATFORMS, startTusApp } from '../support/apps/tus-app.js';
+import { PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 const run = promisify(execFile);
 
@@ -28,7 +28,7 @@ class FinishRules {
  * died holding the lock: no restart of this one is needed.)
  */
 describe.each(PLATFORMS)('an upload a crash left full, on %s', (platform) => {
-  let app: Awaited<ReturnType<typeof startTusApp>>;
+  let app: TusApp;
   const finished: string[] = [];
 
   beforeAll(async () => {

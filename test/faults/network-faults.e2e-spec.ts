@@ -17,7 +17,7 @@ import { patchHeaders, send, storedBytes, TUS } from '../support/http/requests.j
 import { startPrivateRgw, type PrivateRgw } from '../support/servers/private-rgw.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/servers/s3-server.js';
 import { TcpProxy, type ConnectionPlan } from '../support/http/tcp-proxy.js';
-import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
+import { openConnections, PLATFORMS, type RunningApp, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 import { CutResponseAwareHttpStack, runUpload } from '../support/http/tus-client.js';
 
 /** Without these the SDK waits forever on a silent S3 connection (its defaults are 0: none). */
@@ -89,8 +89,6 @@ function trackRequests(server: Server): () => number {
   return () => requests.filter((ref) => ref.deref() !== undefined).length;
 }
 
-const openConnections = (server: Server) => new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
-
 /** After a faulty run: the upload's lock is free (a fresh PATCH is answered at once, not 423) and its bytes did not move. */
 async function expectUnlocked(url: string, data: Buffer): Promise<void> {
   const fresh = await send('PATCH', url, { headers: patchHeaders(data.length), body: Buffer.alloc(0) });
@@ -101,7 +99,7 @@ async function expectUnlocked(url: string, data: Buffer): Promise<void> {
 
 describe.each(PLATFORMS)('network faults on %s', (platform) => {
   describe.each(BACKENDS)('client → faulty proxy → app, $name backend', (backend: BackendFixture) => {
-    let app: RunningApp & { uploadDir: string };
+    let app: TusApp;
     let proxy: TcpProxy;
     let liveRequests: () => number;
 

@@ -7,7 +7,7 @@ import { eventually } from '../support/eventually.js';
 import { MiB, sha256 } from '../support/bytes.js';
 import { SOAK } from '../support/soak.js';
 import { createUpload, offsetOf, patchHeaders, requestHead, send, storedBytes } from '../support/http/requests.js';
-import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
+import { openConnections, PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
 const TRICKLES = 200;
@@ -18,7 +18,6 @@ const IDLE_SECONDS = 6;
 const MIN_BYTES = 256;
 
 const openFds = async () => (await readdir('/proc/self/fd')).length;
-const connectionsOf = (server: Server) => new Promise<number>((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
 
 /** A client on a raw socket that sends its PATCH's headers, then its body one byte a second. */
 interface Trickle {
@@ -49,7 +48,7 @@ async function bigUploads(files: Buffer[], endpoint: string): Promise<{ urls: st
 }
 
 describe.each(PLATFORMS)('slow clients on %s (file backend)', (platform) => {
-  let app: RunningApp & { uploadDir: string };
+  let app: TusApp;
 
   beforeAll(async () => {
     app = await startTusApp({ idleTimeoutSeconds: IDLE_SECONDS, idleMinBytes: MIN_BYTES }, { platform });
@@ -63,8 +62,8 @@ describe.each(PLATFORMS)('slow clients on %s (file backend)', (platform) => {
     // Without the trickles, for the figure to compare with (a first run warms the code up).
     await bigUploads([randomBytes(4 * MiB)], app.url);
     const alone = await bigUploads(files, app.url);
-    await eventually(async () => (await connectionsOf(server)) === 0, 10_000);
-    const baseline = { fds: await openFds(), connections: await connectionsOf(server) };
+    await eventually(async () => (await openConnections(server)) === 0, 10_000);
+    const baseline = { fds: await openFds(), connections: await openConnections(server) };
 
     const targets = await Promise.all(
       Array.from({ length: TRICKLES }, async () => {
@@ -82,7 +81,7 @@ describe.each(PLATFORMS)('slow clients on %s (file backend)', (platform) => {
     }, 1000);
     try {
       // Every trickle's PATCH has reached the server and holds its upload.
-      await eventually(async () => (await connectionsOf(server)) >= baseline.connections + TRICKLES, 20_000);
+      await eventually(async () => (await openConnections(server)) >= baseline.connections + TRICKLES, 20_000);
       const fdsWithTrickles = await openFds();
 
       const loaded = await bigUploads(files, app.url);
@@ -112,7 +111,7 @@ describe.each(PLATFORMS)('slow clients on %s (file backend)', (platform) => {
       expect((await readdir(app.uploadDir)).filter((name) => name.includes('.lock'))).toEqual([]);
 
       // Nothing of theirs is left open: connections and file descriptors back to the baseline.
-      await eventually(async () => (await connectionsOf(server)) === baseline.connections, 10_000);
+      await eventually(async () => (await openConnections(server)) === baseline.connections, 10_000);
       const fdsAfter = await openFds();
       // A few descriptors come and go with the runtime itself (timers, the test's own sockets).
       expect(fdsAfter).toBeLessThanOrEqual(baseline.fds + 8);

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
 import { MiB, sha256 } from '../support/bytes.js';
 import { send, TUS, uploadIdOf } from '../support/http/requests.js';
-import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
+import { PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
 
@@ -19,7 +19,7 @@ async function* slices(data: Buffer, size: number, delayMs: number): AsyncGenera
 }
 
 describe.each(PLATFORMS)('a real tus client (tus-js-client) against the file backend on %s, endpoint ending in /', (platform) => {
-  let app: RunningApp & { uploadDir: string };
+  let app: TusApp;
   // The endpoint as tus-js-client's own examples write it, with a trailing slash: Fastify serves
   // `/files/` only because the module registers it. (platforms.e2e-spec runs the client on `/files`.)
   let endpoint: string;

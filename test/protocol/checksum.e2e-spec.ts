@@ -5,9 +5,7 @@ import { base64Digest } from '../support/bytes.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { createUpload, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, slowBody, type TestResponse, TUS } from '../support/http/requests.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
-import { startTusApp } from '../support/apps/tus-app.js';
-
-type TusApp = Awaited<ReturnType<typeof startTusApp>>;
+import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 const ALGORITHMS = ['sha1', 'md5', 'sha256', 'sha512'] as const;
 

@@ -4,9 +4,7 @@ import { TUS_EXTENSIONS, TusEvent, type TusPostEvent } from 'nestjs-tus';
 import { TARGETS } from '../support/apps/targets.js';
 import { b64, createUpload, head, locationOf, OFFSET_OCTET_STREAM, patchHeaders, send, type TestResponse, TUS, uploadIdOf } from '../support/http/requests.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
-import { startTusApp } from '../support/apps/tus-app.js';
-
-type TusApp = Awaited<ReturnType<typeof startTusApp>>;
+import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 /** Checklist 35-38: the concatenation extension. */
 describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => {

@@ -6,7 +6,7 @@ import { TusEvent, type TusPostEvent } from 'nestjs-tus';
 import { b64, createUpload, head, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, sendRawPath, slowBody, type TestResponse, TUS, uploadIdOf } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
-import { startTusApp, PLATFORMS } from '../support/apps/tus-app.js';
+import { PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 /** Every method that addresses an upload by id, directly and through X-HTTP-Method-Override. */
 const ID_REQUESTS: [string, Record<string, string | number>][] = [
@@ -16,8 +16,6 @@ const ID_REQUESTS: [string, Record<string, string | number>][] = [
   ['POST', { ...TUS, 'X-HTTP-Method-Override': 'DELETE' }],
   ['POST', { ...patchHeaders(0), 'X-HTTP-Method-Override': 'PATCH' }],
 ];
-
-type TusApp = Awaited<ReturnType<typeof startTusApp>>;
 
 const ID = '[A-Za-z0-9_-]+';
 

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TusEvent, type TusPostEvent, type TusPreEvent } from 'nestjs-tus';
 import { b64, createUpload, patchHeaders, send, TUS, uploadIdOf } from '../support/http/requests.js';
-import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
+import { PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 interface Recorded {
   name: string;
@@ -61,7 +61,7 @@ const names = () => Recorder.events.map((event) => event.name);
 const settle = () => sleep(20); // post- events are emitted after the response is written
 
 describe.each(PLATFORMS)('lifecycle events and hooks on %s', (platform) => {
-  let app: RunningApp & { uploadDir: string };
+  let app: TusApp;
 
   beforeAll(async () => {
     app = await startTusApp(

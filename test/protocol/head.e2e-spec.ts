@@ -2,9 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TARGETS } from '../support/apps/targets.js';
 import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf } from '../support/http/requests.js';
 import { storedNames } from '../support/storage/stored.js';
-import { startTusApp } from '../support/apps/tus-app.js';
-
-type TusApp = Awaited<ReturnType<typeof startTusApp>>;
+import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 /** Checklist 8-13: what HEAD tells a client about an upload. */
 describe.each(TARGETS)('HEAD on the $name', ({ backend, platform }) => {

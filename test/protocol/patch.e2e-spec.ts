@@ -16,9 +16,7 @@ import {
 } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { storedBytesOf, storedNames } from '../support/storage/stored.js';
-import { startTusApp } from '../support/apps/tus-app.js';
-
-type TusApp = Awaited<ReturnType<typeof startTusApp>>;
+import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 /** Checklist 14-21: appending bytes. */
 describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {

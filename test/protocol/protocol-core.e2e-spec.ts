@@ -3,9 +3,7 @@ import { TUS_EXTENSIONS } from 'nestjs-tus';
 import { TARGETS } from '../support/apps/targets.js';
 import { createUpload, head, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, type TestResponse, TUS, uploadIdOf } from '../support/http/requests.js';
 import { storedBytesOf, storedNames } from '../support/storage/stored.js';
-import { startTusApp } from '../support/apps/tus-app.js';
-
-type TusApp = Awaited<ReturnType<typeof startTusApp>>;
+import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 /** Checklist 1-7: headers every response carries, version negotiation, integers, method override, OPTIONS. */
 describe.each(TARGETS)('tus core protocol on the $name', ({ backend, platform }) => {

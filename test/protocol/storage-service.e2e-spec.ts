@@ -5,14 +5,14 @@ import { readdir } from 'node:fs/promises';
 import { buffer } from 'node:stream/consumers';
 import { InvalidRequestError, TusEvent, TusStorageService, UploadNotFoundError } from 'nestjs-tus';
 import { createUpload, patchHeaders, send, TUS, uploadIdOf } from '../support/http/requests.js';
-import { ManualClock, startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
+import { ManualClock, PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 describe.each(PLATFORMS)('TusStorageService on %s', (platform) => {
   const clock = new ManualClock();
   let app: INestApplication;
   let service: TusStorageService;
   let url: string;
-  let running: RunningApp & { uploadDir: string };
+  let running: TusApp;
   const terminated: string[] = [];
 
   beforeAll(async () => {

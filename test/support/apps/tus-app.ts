@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,9 @@ export interface RunningApp {
   url: string;
   close(): Promise<void>;
 }
+
+/** What {@link startTusApp} starts: a running app and the upload folder it was given. */
+export type TusApp = RunningApp & { uploadDir: string };
 
 /** The HTTP platforms the module runs on. */
 export type Platform = 'express' | 'fastify';
@@ -90,7 +94,7 @@ export async function startTusApp(
     platform?: Platform;
     clock?: TusClock;
   } = {},
-): Promise<RunningApp & { uploadDir: string }> {
+): Promise<TusApp> {
   const dir = await tempDir();
   const storage = await (extra.backend ?? fileBackend).create();
   const running = await startApp(
@@ -116,3 +120,7 @@ export async function startTusApp(
     },
   };
 }
+
+/** Connections open to a server (an app's `getHttpServer()`), to see that none is left behind. */
+export const openConnections = (server: Server): Promise<number> =>
+  new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
