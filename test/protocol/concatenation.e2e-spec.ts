@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { TUS_EXTENSIONS, TusEvent, type TusPostEvent } from 'nestjs-tus';
 import { TARGETS } from '../support/apps/targets.js';
 import { b64, createUpload, head, locationOf, OFFSET_OCTET_STREAM, patchHeaders, send, type TestResponse, TUS, uploadIdOf } from '../support/http/requests.js';
-import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
+import { expectRefusedLeaving, isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
 import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 /** Checklist 35-38: the concatenation extension. */
@@ -36,13 +36,8 @@ describe.each(TARGETS)('concatenation on the $name', ({ backend, platform }) => 
   }
 
   /** `request` is refused with one of `statuses` and creates nothing. */
-  async function expectRefused(request: () => Promise<TestResponse>, ...statuses: number[]): Promise<void> {
-    const before = await storedNames(app.app);
-    const response = await request();
-    expect(statuses).toContain(response.status);
-    expect(response.headers.location).toBeUndefined();
-    expect(await storedNames(app.app)).toEqual(before);
-  }
+  const expectRefused = (request: () => Promise<TestResponse>, ...statuses: number[]) =>
+    expectRefusedLeaving(() => storedNames(app.app), request, ...statuses);
 
   describe('35: partial uploads', () => {
     it('35: Upload-Concat: partial creates a partial upload that takes PATCHes', async () => {

@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
 import { b64, createUpload, head, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, sendRawPath, slowBody, type TestResponse, TUS, uploadIdOf } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
-import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
+import { expectRefusedLeaving, isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
 import { PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 /** Every method that addresses an upload by id, directly and through X-HTTP-Method-Override. */
@@ -458,17 +458,3 @@ describe.each(PLATFORMS)('creation on the file backend: upload ids are never pat
     });
   });
 });
-
-/** `request` is refused with `status`, answers no `Location`, and leaves what `stored` lists as it was. */
-async function expectRefusedLeaving(
-  stored: () => Promise<unknown>,
-  request: () => Promise<TestResponse>,
-  status: number,
-): Promise<TestResponse> {
-  const before = await stored();
-  const response = await request();
-  expect(response.status).toBe(status);
-  expect(response.headers.location).toBeUndefined();
-  expect(await stored()).toEqual(before);
-  return response;
-}

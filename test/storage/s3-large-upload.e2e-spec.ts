@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3StorageBackend } from '../../libs/tus/src/storage/s3-storage.backend.js';
+import { chunkOfStream } from '../support/storage/backend-io.js';
 import { MiB } from '../support/bytes.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/servers/s3-server.js';
 import { newUpload } from '../support/storage/storage-backend.suite.js';
@@ -44,12 +45,7 @@ describe('S3StorageBackend: a 200 MiB upload', () => {
     const started = Date.now();
     let upload = await backend.create(newUpload(SIZE));
     try {
-      upload = await backend.write(upload, {
-        stream: Readable.from(body()),
-        stages: [],
-        verify: async () => undefined,
-        keepOnInterrupt: true,
-      });
+      upload = await backend.write(upload, chunkOfStream(Readable.from(body())));
     } finally {
       clearInterval(sampler);
     }

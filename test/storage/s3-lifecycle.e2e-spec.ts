@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GetObjectTaggingCommand, PutBucketLifecycleConfigurationCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3StorageBackend } from 'nestjs-tus/s3';
-import { chunkOf, newUpload } from '../support/storage/storage-backend.suite.js';
-import { keysUnder } from '../support/storage/s3-backend.helpers.js';
+import { chunkOf } from '../support/storage/backend-io.js';
+import { keysUnder } from '../support/storage/s3-inspection.js';
+import { newUpload } from '../support/storage/storage-backend.suite.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/servers/s3-server.js';
 
 describe('S3 bucket lifecycle for abandoned uploads (the README rule)', () => {

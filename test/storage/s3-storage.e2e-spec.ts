@@ -5,8 +5,9 @@ import { Transform } from 'node:stream';
 import { S3StorageBackend, type S3StorageOptions } from '../../libs/tus/src/storage/s3-storage.backend.js';
 import { ChecksumMismatchError, PayloadTooLargeError, TusOptionsError, UploadNotFoundError } from '../../libs/tus/src/tus.errors.js';
 import type { UploadInfo } from '../../libs/tus/src/upload-info.js';
+import { chunkFrom, readAll } from '../support/storage/backend-io.js';
+import { etagOf, keysUnder, multipartUploadsUnder } from '../support/storage/s3-inspection.js';
 import { MiB } from '../support/bytes.js';
-import { chunkFrom, etagOf, keysUnder, multipartUploadsUnder, readAll } from '../support/storage/s3-backend.helpers.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/servers/s3-server.js';
 import { newUpload } from '../support/storage/storage-backend.suite.js';
 

@@ -1,5 +1,56 @@
-import { GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
-import { keysUnder, multipartUploadsUnder } from './s3-backend.helpers.js';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+
+/** Every object under `prefix`, with its size, sorted by key. */
+export async function objectsUnder(client: S3Client, bucket: string, prefix: string): Promise<{ key: string; size: number }[]> {
+  const objects: { key: string; size: number }[] = [];
+  let token: string | undefined;
+  do {
+    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    objects.push(...(page.Contents ?? []).map((object) => ({ key: object.Key!, size: object.Size ?? 0 })));
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** Every key under `prefix`, sorted. */
+export async function keysUnder(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  return (await objectsUnder(client, bucket, prefix)).map((object) => object.key);
+}
+
+/** The multipart uploads in progress under `prefix`. */
+export async function multipartUploadsIn(client: S3Client, bucket: string, prefix: string): Promise<{ key: string; uploadId: string }[]> {
+  const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+  return (page.Uploads ?? []).map((upload) => ({ key: upload.Key!, uploadId: upload.UploadId! }));
+}
+
+/** Keys of the multipart uploads in progress under `prefix`. */
+export async function multipartUploadsUnder(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  return (await multipartUploadsIn(client, bucket, prefix)).map((upload) => upload.key);
+}
+
+/** The parts S3 holds for one multipart upload (ETags as S3 quotes them). */
+export async function partsOf(client: S3Client, bucket: string, key: string, uploadId: string): Promise<{ partNumber: number; etag: string; size: number }[]> {
+  const parts: { partNumber: number; etag: string; size: number }[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
+    parts.push(...(page.Parts ?? []).map((part) => ({ partNumber: part.PartNumber!, etag: part.ETag ?? '', size: part.Size ?? 0 })));
+    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
+  } while (marker);
+  return parts;
+}
+
+/** The ETag of an object; a multipart object's ends with `-<number of parts>`. */
+export async function etagOf(client: S3Client, bucket: string, key: string): Promise<string> {
+  return (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag ?? '';
+}
 
 /** What S3 holds of one upload of the S3 backend, read behind the server's back. */
 export interface S3UploadSnapshot {
@@ -29,14 +80,7 @@ export async function inspectS3Upload(client: S3Client, bucket: string, key: str
   const state = JSON.parse(await info.Body!.transformToString('utf8')) as StoredState;
   const held = new Map<number, { etag: string; size: number }>();
   if (state.s3.uploadId !== null) {
-    let marker: string | undefined;
-    do {
-      const page = await client.send(
-        new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: state.s3.uploadId, PartNumberMarker: marker }),
-      );
-      for (const part of page.Parts ?? []) held.set(part.PartNumber!, { etag: bare(part.ETag), size: part.Size ?? 0 });
-      marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
-    } while (marker !== undefined);
+    for (const part of await partsOf(client, bucket, key, state.s3.uploadId)) held.set(part.partNumber, { etag: bare(part.etag), size: part.size });
   }
   let durable = 0;
   for (const part of state.s3.parts) {
@@ -70,11 +114,9 @@ export async function s3ObjectsOf(client: S3Client, bucket: string, key: string)
  */
 export async function bytesReachedS3(client: S3Client, bucket: string, key: string): Promise<number> {
   let total = 0;
-  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
-  for (const upload of uploads.Uploads ?? []) {
-    if (upload.Key !== key) continue;
-    const parts = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }));
-    total += (parts.Parts ?? []).reduce((sum, part) => sum + (part.Size ?? 0), 0);
+  for (const upload of await multipartUploadsIn(client, bucket, key)) {
+    if (upload.key !== key) continue;
+    total += (await partsOf(client, bucket, key, upload.uploadId)).reduce((sum, part) => sum + part.size, 0);
   }
   for (const name of (await s3ObjectsOf(client, bucket, key)).objects) {
     if (name.startsWith(`${key}.pending.`)) total += (await client.send(new HeadObjectCommand({ Bucket: bucket, Key: name }))).ContentLength ?? 0;

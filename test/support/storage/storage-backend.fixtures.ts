@@ -1,6 +1,5 @@
 // What the shared backend suite needs from the library, in one place.
 export {
-  type ChunkSource,
   type NewUpload,
   PayloadTooLargeError,
   type TusStorageBackend,

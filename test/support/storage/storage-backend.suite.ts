@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { Readable, Transform } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
+import { Transform } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  type ChunkSource,
   generateUploadIdForTests,
   type NewUpload,
   PayloadTooLargeError,
@@ -13,6 +11,7 @@ import {
   UploadLockedError,
   UploadNotFoundError,
 } from './storage-backend.fixtures.js';
+import { chunkOf, readAll } from './backend-io.js';
 
 /** A backend under test, and how to dispose of it. */
 export interface BackendUnderTest {
@@ -20,18 +19,6 @@ export interface BackendUnderTest {
   /** A second instance on the same store, as another process would have. */
   twin?: TusStorageBackend;
   cleanup(): Promise<void>;
-}
-
-/** A chunk from buffers; `fail` makes the body break after them, as a lost connection does. */
-export function chunkOf(buffers: Buffer[], options: Partial<Omit<ChunkSource, 'stream'>> & { fail?: boolean } = {}): ChunkSource {
-  const { fail, ...rest } = options;
-  const stream = Readable.from(
-    (async function* () {
-      for (const piece of buffers) yield piece;
-      if (fail) throw new Error('connection reset');
-    })(),
-  );
-  return { stream, stages: [], verify: async () => undefined, keepOnInterrupt: true, ...rest };
 }
 
 export function newUpload(length: number | null, extra: Partial<NewUpload> = {}): NewUpload {
@@ -46,9 +33,6 @@ export function newUpload(length: number | null, extra: Partial<NewUpload> = {})
     ...extra,
   };
 }
-
-const read = async (backend: TusStorageBackend, upload: UploadInfo, range?: { start?: number; end?: number }) =>
-  buffer(await backend.createReadStream(upload, range));
 
 /**
  * The storage contract, as every backend must honour it (file and S3 alike): one suite, run by
@@ -95,8 +79,8 @@ export function describeStorageBackend(name: string, setup: () => Promise<Backen
       expect(upload.offset).toBe(data.length);
       expect(upload.completedAt).toBeInstanceOf(Date);
       expect((await backend.get(upload.id)).completedAt).toBeInstanceOf(Date);
-      expect((await read(backend, upload)).equals(data)).toBe(true);
-      expect((await read(backend, upload, { start: 5, end: 9 })).equals(data.subarray(5, 10))).toBe(true);
+      expect((await readAll(backend, upload)).equals(data)).toBe(true);
+      expect((await readAll(backend, upload, { start: 5, end: 9 })).equals(data.subarray(5, 10))).toBe(true);
     });
 
     it('keeps the bytes of an interrupted body, and the next write continues there', async () => {
@@ -106,7 +90,7 @@ export function describeStorageBackend(name: string, setup: () => Promise<Backen
       upload = await backend.get(upload.id);
       expect(upload.offset).toBe(20_000);
       upload = await backend.write(upload, chunkOf([data.subarray(20_000)]));
-      expect((await read(backend, upload)).equals(data)).toBe(true);
+      expect((await readAll(backend, upload)).equals(data)).toBe(true);
     });
 
     it('discards an interrupted body that must be verified whole', async () => {
@@ -125,7 +109,7 @@ export function describeStorageBackend(name: string, setup: () => Promise<Backen
       upload = await backend.get(upload.id);
       expect(upload.offset).toBe(10);
       upload = await backend.write(upload, chunkOf([data.subarray(10), Buffer.alloc(50, 2)]));
-      const bytes = await read(backend, upload);
+      const bytes = await readAll(backend, upload);
       expect(bytes.subarray(0, 50).equals(data)).toBe(true);
     });
 
@@ -168,14 +152,14 @@ export function describeStorageBackend(name: string, setup: () => Promise<Backen
       const expected = Buffer.concat([datas[0]!, datas[1]!, datas[2]!, datas[0]!]);
       expect(final).toMatchObject({ offset: expected.length, length: expected.length });
       expect(final.completedAt).toBeInstanceOf(Date);
-      expect((await read(backend, final)).equals(expected)).toBe(true);
+      expect((await readAll(backend, final)).equals(expected)).toBe(true);
     });
 
     it('completes an empty upload', async () => {
       let upload = await backend.create(newUpload(0));
       upload = await backend.write(upload, chunkOf([]));
       expect(upload.completedAt).toBeInstanceOf(Date);
-      expect((await read(backend, upload)).length).toBe(0);
+      expect((await readAll(backend, upload)).length).toBe(0);
     });
 
     it('removes every trace of an upload', async () => {

@@ -1,11 +1,13 @@
-import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { expect } from '@jest/globals';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { INestApplication } from '@nestjs/common';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FileStorageBackend, TusStorageBackend } from 'nestjs-tus';
 import { S3StorageBackend } from 'nestjs-tus/s3';
-import { storedBytes, uploadIdOf } from '../http/requests.js';
+import { storedBytes, type TestResponse, uploadIdOf } from '../http/requests.js';
 import { createTestS3Client, s3ServerFromEnv } from '../servers/s3-server.js';
+import { multipartUploadsIn, objectsUnder, partsOf } from './s3-inspection.js';
 import { eventually } from '../eventually.js';
 
 /** One thing a backend holds: a file of the upload folder, an S3 object, or an S3 multipart upload in progress. */
@@ -101,6 +103,25 @@ async function unfinishedS3Bytes(app: INestApplication, backend: S3StorageBacken
   }
 }
 
+/**
+ * Sends `request` and expects it refused with `statuses` (one of them, when several), with no
+ * `Location`, leaving what `stored` lists (names or entries of the storage) as it was: a refused
+ * request creates nothing.
+ */
+export async function expectRefusedLeaving(
+  stored: () => Promise<unknown>,
+  request: () => Promise<TestResponse>,
+  ...statuses: number[]
+): Promise<TestResponse> {
+  const before = await stored();
+  const response = await request();
+  if (statuses.length === 1) expect(response.status).toBe(statuses[0]);
+  else expect(statuses).toContain(response.status);
+  expect(response.headers.location).toBeUndefined();
+  expect(await stored()).toEqual(before);
+  return response;
+}
+
 /** How long a request that has answered (or lost its client) may take to clear up after itself. */
 const SETTLE_MS = 5_000;
 
@@ -123,33 +144,16 @@ async function s3Entries(backend: S3StorageBackend): Promise<StoredEntry[]> {
   const client = createTestS3Client(s3ServerFromEnv());
   try {
     const { bucket, keyPrefix } = backend;
-    const entries: StoredEntry[] = [];
-    let token: string | undefined;
-    do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: keyPrefix, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) entries.push({ name: object.Key!.slice(keyPrefix.length), size: object.Size ?? 0 });
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: keyPrefix }));
-    for (const upload of uploads.Uploads ?? []) {
+    const entries: StoredEntry[] = (await objectsUnder(client, bucket, keyPrefix)).map(({ key, size }) => ({ name: key.slice(keyPrefix.length), size }));
+    for (const upload of await multipartUploadsIn(client, bucket, keyPrefix)) {
+      const parts = await partsOf(client, bucket, upload.key, upload.uploadId);
       entries.push({
-        name: `${upload.Key!.slice(keyPrefix.length)} (multipart ${upload.UploadId})`,
-        size: await partsSize(client, bucket, upload.Key!, upload.UploadId!),
+        name: `${upload.key.slice(keyPrefix.length)} (multipart ${upload.uploadId})`,
+        size: parts.reduce((sum, part) => sum + part.size, 0),
       });
     }
     return entries;
   } finally {
     client.destroy();
   }
-}
-
-async function partsSize(client: S3Client, bucket: string, key: string, uploadId: string): Promise<number> {
-  let size = 0;
-  let marker: string | undefined;
-  do {
-    const page = await client.send(new ListPartsCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }));
-    for (const part of page.Parts ?? []) size += part.Size ?? 0;
-    marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
-  } while (marker);
-  return size;
 }
