@@ -3,24 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { KiB } from '../support/bytes.js';
-import { createUpload, offsetOf, patchHeaders, send, uploadIdOf } from '../support/http/requests.js';
+import { KiB, piecesOf } from '../support/bytes.js';
+import { createUpload, offsetOf, patchHeaders, send, slowBody, uploadIdOf } from '../support/http/requests.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
 import { startSamplesSharingFolder, type SampleProcess } from '../support/servers/sample-process.js';
 
 
 /** A body that trickles `byte` for about `ms`, so that its request holds the upload's lock meanwhile. */
-function trickle(byte: number, size: number, ms: number): Readable {
-  const slice = Buffer.alloc(size / 20, byte);
-  return Readable.from(
-    (async function* () {
-      for (let i = 0; i < 20; i++) {
-        yield slice;
-        await sleep(ms / 20);
-      }
-    })(),
-  );
-}
+const trickle = (byte: number, size: number, ms: number): Readable => slowBody(piecesOf(Buffer.alloc(size, byte), size / 20), ms / 20);
 
 describe.each(PLATFORMS)('two processes sharing one upload folder (file backend) on %s', (platform) => {
   let a: SampleProcess;
@@ -76,8 +66,7 @@ describe.each(PLATFORMS)('two processes sharing one upload folder (file backend)
     expect(await offsetOf(url)).toBe(chunk * writers * perWriter);
     const bytes = await readFile(join(dir, uploadIdOf(url)));
     const seen = new Set<number>();
-    for (let start = 0; start < bytes.length; start += chunk) {
-      const piece = bytes.subarray(start, start + chunk);
+    for (const piece of piecesOf(bytes, chunk)) {
       expect(piece.every((byte) => byte === piece[0])).toBe(true); // one writer's chunk, whole
       seen.add(piece[0]!);
     }

@@ -2,21 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Upload } from 'tus-js-client';
-import { MiB, sha256 } from '../support/bytes.js';
-import { send, TUS, uploadIdOf } from '../support/http/requests.js';
+import { MiB, piecesOf, sha256 } from '../support/bytes.js';
+import { send, slowBody, TUS, uploadIdOf } from '../support/http/requests.js';
 import { PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 import { runUpload } from '../support/http/tus-client.js';
 
-
-async function* slices(data: Buffer, size: number, delayMs: number): AsyncGenerator<Buffer> {
-  for (let start = 0; start < data.length; start += size) {
-    await sleep(delayMs);
-    yield data.subarray(start, start + size);
-  }
-}
 
 describe.each(PLATFORMS)('a real tus client (tus-js-client) against the file backend on %s, endpoint ending in /', (platform) => {
   let app: TusApp;
@@ -50,7 +42,7 @@ describe.each(PLATFORMS)('a real tus client (tus-js-client) against the file bac
     const data = randomBytes(8 * MiB);
     const first = await new Promise<Upload>((resolve, reject) => {
       // A slow source, so that the cut lands mid-chunk rather than after loopback swallowed it.
-      const upload: Upload = new Upload(Readable.from(slices(data, 256 * 1024, 10)), {
+      const upload: Upload = new Upload(slowBody(piecesOf(data, 256 * 1024), 10), {
         endpoint,
         uploadSize: data.length,
         chunkSize: 4 * MiB,

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { ForbiddenException, Injectable, UnprocessableEntityException } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { readdir } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TusEvent, type TusPostEvent, type TusPreEvent } from 'nestjs-tus';
-import { b64, createUpload, patchHeaders, send, TUS, uploadIdOf } from '../support/http/requests.js';
+import { piecesOf } from '../support/bytes.js';
+import { b64, createUpload, patchHeaders, send, slowBody, TUS, uploadIdOf } from '../support/http/requests.js';
 import { PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
 interface Recorded {
@@ -164,15 +164,8 @@ describe.each(PLATFORMS)('lifecycle events and hooks on %s', (platform) => {
   it('throttles tus.post-receive while bytes flow, plus one at the end of the request', async () => {
     const size = 30 * 64 * 1024;
     const url = await createUpload(app.url, { 'Upload-Length': size });
-    const slice = Buffer.alloc(64 * 1024, 7);
-    const body = Readable.from(
-      (async function* () {
-        for (let i = 0; i < 30; i++) {
-          yield slice;
-          await sleep(50); // 1.5 s in all, with a 400 ms interval: 4 throttled + 1 final at most
-        }
-      })(),
-    );
+    // 1.5 s in all, with a 400 ms interval: 4 throttled + 1 final at most
+    const body = slowBody(piecesOf(Buffer.alloc(size, 7), 64 * 1024), 50);
     const response = await send('PATCH', url, { headers: { ...patchHeaders(0), 'Content-Length': size }, body });
     expect(response.status).toBe(204);
     await settle();

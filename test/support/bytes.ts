@@ -11,3 +11,7 @@ export const mib = (bytes: number): string => (bytes / MiB).toFixed(2);
 
 /** The base64 digest of `data` with a Node hash `algorithm` (`sha1`, `md5`, ...): the value of an `Upload-Checksum`. */
 export const base64Digest = (algorithm: string, data: string | Buffer): string => createHash(algorithm).update(data).digest('base64');
+
+/** `data` cut into pieces of `size` bytes (the last one shorter), without copying. */
+export const piecesOf = (data: Buffer, size: number): Buffer[] =>
+  Array.from({ length: Math.ceil(data.length / size) }, (_, index) => data.subarray(index * size, (index + 1) * size));
