@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { copyFile, cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { startNodeServer, type NodeServer } from '../support/servers/node-server.js';
 import { eventually } from '../support/eventually.js';
 import { send, uploadIdOf } from '../support/http/requests.js';
 import { PLATFORMS, type Platform } from '../support/apps/tus-app.js';
@@ -107,11 +108,11 @@ describe('the npm package', () => {
   });
 
   describe.each(PLATFORMS)('a new app on %s', (platform) => {
-    let server: { url: string; output(): string; stop(): Promise<void> };
+    let server: NodeServer;
     let uploadDir: string;
     beforeAll(async () => {
       uploadDir = await mkdtemp(join(work, `uploads-${platform}-`));
-      server = await startApp(platform, uploadDir);
+      server = await startConsumerApp(platform, uploadDir);
     });
     afterAll(() => server?.stop());
 
@@ -131,26 +132,6 @@ describe('the npm package', () => {
 });
 
 /** `node dist/main.js <platform> <uploadDir>` in the new app, once it printed its URL. */
-async function startApp(platform: Platform, uploadDir: string) {
-  const child: ChildProcess = spawn(process.execPath, ['dist/main.js', platform, uploadDir], { cwd: app, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /listening (\S+)/.exec(output);
-      if (match) resolveUrl(match[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the app exited with ${code}:\n${output}`)));
-  });
-  return {
-    url,
-    output: () => output,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    },
-  };
+function startConsumerApp(platform: Platform, uploadDir: string): Promise<NodeServer> {
+  return startNodeServer(['dist/main.js', platform, uploadDir], { cwd: app, listening: /listening (\S+)/, name: 'the app' });
 }
