@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { base64Digest } from '../support/bytes.js';
 import { TARGETS } from '../support/apps/targets.js';
-import { createUpload, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, slowBody, type TestResponse, TUS } from '../support/http/requests.js';
+import { createUpload, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, sendPatch, slowBody, type TestRequest, type TestResponse, TUS } from '../support/http/requests.js';
 import { isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
 import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
@@ -22,8 +22,8 @@ describe.each(TARGETS)('checksum on the $name', ({ backend, platform }) => {
   });
 
   const bytesOf = (upload: string) => storedBytesOf(app.app, upload);
-  const patch = (upload: string, offset: number, body: string | Buffer | ReturnType<typeof slowBody>, checksum?: string) =>
-    send('PATCH', upload, { headers: { ...patchHeaders(offset), ...(checksum === undefined ? {} : { 'Upload-Checksum': checksum }) }, body });
+  const patch = (upload: string, offset: number, body: TestRequest['body'], checksum?: string) =>
+    sendPatch(upload, offset, body, checksum === undefined ? {} : { 'Upload-Checksum': checksum });
 
   /** An upload of 20 bytes already holding 'abc'. */
   async function started(): Promise<string> {

@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { copyFile, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
-import { b64, createUpload, head, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, sendRawPath, slowBody, type TestResponse, TUS, uploadIdOf } from '../support/http/requests.js';
+import { b64, createUpload, head, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, sendPatch, sendRawPath, slowBody, type TestResponse, TUS, uploadIdOf } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { expectRefusedLeaving, isDataEntry, storedBytesOf, storedEntries, storedNames } from '../support/storage/stored.js';
 import { PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
@@ -197,7 +197,7 @@ describe.each(TARGETS)('creation on the $name', ({ backend, platform }) => {
   describe('27: creation-defer-length', () => {
     const deferred = () => createUpload(app.url, { 'Upload-Defer-Length': 1 });
     const patch = (upload: string, offset: number, body: string, length?: number) =>
-      send('PATCH', upload, { headers: { ...patchHeaders(offset), ...(length === undefined ? {} : { 'Upload-Length': length }) }, body });
+      sendPatch(upload, offset, body, length === undefined ? {} : { 'Upload-Length': length });
 
     it('27: a later PATCH sets the length, and the upload completes at it', async () => {
       const upload = await deferred();

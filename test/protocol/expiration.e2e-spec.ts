@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { TusModuleOptions } from 'nestjs-tus';
 import { type Target, TARGETS } from '../support/apps/targets.js';
-import { createUpload, head, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
+import { createUpload, head, locationOf, OFFSET_OCTET_STREAM, offsetOf, patchHeaders, send, sendPatch, TUS } from '../support/http/requests.js';
 import { storedBytesOf } from '../support/storage/stored.js';
 import { ManualClock, startTusApp } from '../support/apps/tus-app.js';
 
@@ -32,7 +32,6 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
     await Promise.all([server?.close(), never?.close()]);
   });
 
-  const patch = (upload: string, offset: number, body: string) => send('PATCH', upload, { headers: patchHeaders(offset), body });
   const expiryFrom = (clock: ManualClock) => new Date(clock.now().getTime() + LIFETIME * 1000).toUTCString();
   const bytesOf = (upload: string, state: { expired?: boolean } = {}) => storedBytesOf(server.app, upload, state);
 
@@ -56,14 +55,14 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
     it('29: each PATCH renews it, and HEAD reports it', async () => {
       const upload = await createUpload(server.url, { 'Upload-Length': 10 });
       server.clock.advance(30);
-      const first = await patch(upload, 0, 'abc');
+      const first = await sendPatch(upload, 0, 'abc');
       expect(first.status).toBe(204);
       expect(first.headers['upload-expires']).toMatch(IMF_FIXDATE);
       expect(first.headers['upload-expires']).toBe(expiryFrom(server.clock));
       expect((await head(upload)).headers['upload-expires']).toBe(first.headers['upload-expires']);
 
       server.clock.advance(45);
-      const second = await patch(upload, 3, 'def');
+      const second = await sendPatch(upload, 3, 'def');
       expect(second.status).toBe(204);
       expect(second.headers['upload-expires']).toBe(expiryFrom(server.clock));
       expect(Date.parse(String(second.headers['upload-expires']))).toBeGreaterThan(Date.parse(String(first.headers['upload-expires'])));
@@ -72,16 +71,16 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
     it('29: a renewed upload outlives its first expiry', async () => {
       const upload = await createUpload(server.url, { 'Upload-Length': 10 });
       server.clock.advance(LIFETIME - 10);
-      expect((await patch(upload, 0, 'abc')).status).toBe(204);
+      expect((await sendPatch(upload, 0, 'abc')).status).toBe(204);
       server.clock.advance(LIFETIME - 10);
       expect((await head(upload)).status).toBe(200);
-      expect((await patch(upload, 3, 'def')).status).toBe(204);
+      expect((await sendPatch(upload, 3, 'def')).status).toBe(204);
       expect(await offsetOf(upload)).toBe(6);
     });
 
     it('29: no Upload-Expires once the upload is complete (it can no longer expire)', async () => {
       const upload = await createUpload(server.url, { 'Upload-Length': 3 });
-      const response = await patch(upload, 0, 'abc');
+      const response = await sendPatch(upload, 0, 'abc');
       expect(response.status).toBe(204);
       expect(response.headers['upload-expires']).toBeUndefined();
       expect((await head(upload)).headers['upload-expires']).toBeUndefined();
@@ -91,7 +90,7 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
   describe('30: an expired unfinished upload is 410; completed uploads do not expire', () => {
     it('30: alive until its expiry, 410 on HEAD, PATCH and DELETE after it', async () => {
       const upload = await createUpload(server.url, { 'Upload-Length': 10 });
-      expect((await patch(upload, 0, 'abc')).status).toBe(204);
+      expect((await sendPatch(upload, 0, 'abc')).status).toBe(204);
       server.clock.advance(LIFETIME - 1);
       expect((await head(upload)).status).toBe(200);
 
@@ -101,7 +100,7 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
       expect(state.headers['upload-offset']).toBeUndefined();
       expect(state.headers['tus-resumable']).toBe('1.0.0');
 
-      expect((await patch(upload, 3, 'def')).status).toBe(410);
+      expect((await sendPatch(upload, 3, 'def')).status).toBe(410);
       expect((await bytesOf(upload, { expired: true })).toString()).toBe('abc');
 
       const deleted = await send('DELETE', upload, { headers: { ...TUS } });
@@ -119,7 +118,7 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
 
     it('30: a completed upload never expires', async () => {
       const upload = await createUpload(server.url, { 'Upload-Length': 3 });
-      expect((await patch(upload, 0, 'abc')).status).toBe(204);
+      expect((await sendPatch(upload, 0, 'abc')).status).toBe(204);
       server.clock.advance(365 * 24 * 3600);
       const state = await head(upload);
       expect(state.status).toBe(200);
@@ -136,7 +135,7 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
 
     it('30: a final concatenated upload never expires', async () => {
       const partial = await createUpload(server.url, { 'Upload-Length': 3, 'Upload-Concat': 'partial' });
-      expect((await patch(partial, 0, 'abc')).status).toBe(204);
+      expect((await sendPatch(partial, 0, 'abc')).status).toBe(204);
       const final = await createUpload(server.url, { 'Upload-Concat': `final;${partial}` });
       server.clock.advance(365 * 24 * 3600);
       const state = await head(final);
@@ -146,7 +145,7 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
 
     it('30: an expired partial cannot be concatenated', async () => {
       const partial = await createUpload(server.url, { 'Upload-Length': 3, 'Upload-Concat': 'partial' });
-      expect((await patch(partial, 0, 'ab')).status).toBe(204);
+      expect((await sendPatch(partial, 0, 'ab')).status).toBe(204);
       server.clock.advance(LIFETIME + 1);
       const response = await send('POST', server.url, { headers: { ...TUS, 'Upload-Concat': `final;${partial}` } });
       expect([400, 404, 410]).toContain(response.status);
@@ -166,7 +165,7 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
       expect(created.status).toBe(201);
       expect(created.headers['upload-expires']).toBeUndefined();
       const upload = locationOf(created, never.url);
-      const patched = await patch(upload, 0, 'abc');
+      const patched = await sendPatch(upload, 0, 'abc');
       expect(patched.status).toBe(204);
       expect(patched.headers['upload-expires']).toBeUndefined();
       expect((await head(upload)).headers['upload-expires']).toBeUndefined();
@@ -174,10 +173,10 @@ describe.each(TARGETS)('expiration on the $name', (target) => {
 
     it('30: an unfinished upload stays resumable for ever', async () => {
       const upload = await createUpload(never.url, { 'Upload-Length': 10 });
-      expect((await patch(upload, 0, 'abc')).status).toBe(204);
+      expect((await sendPatch(upload, 0, 'abc')).status).toBe(204);
       never.clock.advance(10 * 365 * 24 * 3600);
       expect((await head(upload)).status).toBe(200);
-      expect((await patch(upload, 3, 'def')).status).toBe(204);
+      expect((await sendPatch(upload, 3, 'def')).status).toBe(204);
       expect(await offsetOf(upload)).toBe(6);
     });
   });

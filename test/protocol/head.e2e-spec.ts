@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TARGETS } from '../support/apps/targets.js';
-import { b64, createUpload, head, patchHeaders, send, TUS, uploadIdOf } from '../support/http/requests.js';
+import { b64, createUpload, head, patchHeaders, send, sendPatch, TUS, uploadIdOf } from '../support/http/requests.js';
 import { storedNames } from '../support/storage/stored.js';
 import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
 
@@ -14,8 +14,6 @@ describe.each(TARGETS)('HEAD on the $name', ({ backend, platform }) => {
   afterAll(async () => {
     await app?.close();
   });
-
-  const patch = (upload: string, offset: number, body: string) => send('PATCH', upload, { headers: patchHeaders(offset), body });
 
   it('8: 200 without a body, with Cache-Control: no-store', async () => {
     const upload = await createUpload(app.url, { 'Upload-Length': 10 });
@@ -45,7 +43,7 @@ describe.each(TARGETS)('HEAD on the $name', ({ backend, platform }) => {
       const upload = await createUpload(app.url, { 'Upload-Length': 10 });
       let offset = 0;
       for (const chunk of chunks) {
-        expect((await patch(upload, offset, chunk)).status).toBe(204);
+        expect((await sendPatch(upload, offset, chunk)).status).toBe(204);
         offset += chunk.length;
       }
       const response = await head(upload);
@@ -72,7 +70,7 @@ describe.each(TARGETS)('HEAD on the $name', ({ backend, platform }) => {
 
     it('10: a deferred length: Upload-Defer-Length: 1 and no Upload-Length', async () => {
       const upload = await createUpload(app.url, { 'Upload-Defer-Length': 1 });
-      await patch(upload, 0, 'abc');
+      await sendPatch(upload, 0, 'abc');
       const response = await head(upload);
       expect(response.headers['upload-defer-length']).toBe('1');
       expect(response.headers['upload-length']).toBeUndefined();
@@ -114,8 +112,8 @@ describe.each(TARGETS)('HEAD on the $name', ({ backend, platform }) => {
     it('11: the metadata stays the same after PATCHes and completion', async () => {
       const metadata = `filename ${b64('x.bin')},empty`;
       const upload = await createUpload(app.url, { 'Upload-Length': 3, 'Upload-Metadata': metadata });
-      await patch(upload, 0, 'ab');
-      await patch(upload, 2, 'c');
+      await sendPatch(upload, 0, 'ab');
+      await sendPatch(upload, 2, 'c');
       const response = await head(upload);
       expect(response.headers['upload-offset']).toBe('3');
       expect(response.headers['upload-metadata']).toBe(metadata);
@@ -131,8 +129,8 @@ describe.each(TARGETS)('HEAD on the $name', ({ backend, platform }) => {
     it('12: final, as received', async () => {
       const first = await createUpload(app.url, { 'Upload-Length': 2, 'Upload-Concat': 'partial' });
       const second = await createUpload(app.url, { 'Upload-Length': 1, 'Upload-Concat': 'partial' });
-      await patch(first, 0, 'ab');
-      await patch(second, 0, 'c');
+      await sendPatch(first, 0, 'ab');
+      await sendPatch(second, 0, 'c');
       const concat = `final;${first} ${new URL(second).pathname}`;
       const final = await createUpload(app.url, { 'Upload-Concat': concat });
       const response = await head(final);
@@ -158,7 +156,7 @@ describe.each(TARGETS)('HEAD on the $name', ({ backend, platform }) => {
 
     it('13: HEAD of a terminated upload', async () => {
       const upload = await createUpload(app.url, { 'Upload-Length': 3 });
-      await patch(upload, 0, 'ab');
+      await sendPatch(upload, 0, 'ab');
       expect((await send('DELETE', upload, { headers: { ...TUS } })).status).toBe(204);
       const response = await head(upload);
       expect([404, 410]).toContain(response.status);

@@ -9,6 +9,7 @@ import {
   patchHeaders,
   send,
   sendInterruptedPatch,
+  sendPatch,
   slowBody,
   TUS,
   uploadIdOf,
@@ -31,12 +32,11 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
   });
 
   const bytesOf = (uploadUrl: string): Promise<Buffer> => storedBytesOf(app.app, uploadUrl);
-  const patch = (upload: string, offset: number, body: string | Buffer) => send('PATCH', upload, { headers: patchHeaders(offset), body });
 
   /** An upload of `length` bytes holding `content` already. */
   async function uploadWith(content: string, length = 10): Promise<string> {
     const upload = await createUpload(app.url, { 'Upload-Length': length });
-    if (content.length > 0) expect((await patch(upload, 0, content)).status).toBe(204);
+    if (content.length > 0) expect((await sendPatch(upload, 0, content)).status).toBe(204);
     return upload;
   }
 
@@ -103,7 +103,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
       ['far ahead', 9],
     ])('15: an Upload-Offset %s is 409 and nothing is written', async (_name, offset) => {
       const upload = await uploadWith('abc');
-      const response = await patch(upload, offset, 'xyz');
+      const response = await sendPatch(upload, offset, 'xyz');
       expect(response.status).toBe(409);
       expect(response.headers['tus-resumable']).toBe('1.0.0');
       await expectStored(upload, 'abc');
@@ -123,7 +123,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
       const chunks = ['abc', 'de', 'fghij'];
       let offset = 0;
       for (const chunk of chunks) {
-        const response = await patch(upload, offset, chunk);
+        const response = await sendPatch(upload, offset, chunk);
         offset += chunk.length;
         expect(response.status).toBe(204);
         expect(response.headers['upload-offset']).toBe(String(offset));
@@ -146,7 +146,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
 
     it('16: an empty PATCH is 204 with the same offset', async () => {
       const upload = await uploadWith('abc');
-      const response = await patch(upload, 3, '');
+      const response = await sendPatch(upload, 3, '');
       expect(response.status).toBe(204);
       expect(response.headers['upload-offset']).toBe('3');
       await expectStored(upload, 'abc');
@@ -155,7 +155,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
     it('16: binary bytes are stored as sent', async () => {
       const bytes = Buffer.from(Array.from({ length: 256 }, (_, index) => index));
       const upload = await createUpload(app.url, { 'Upload-Length': bytes.length });
-      const response = await patch(upload, 0, bytes);
+      const response = await sendPatch(upload, 0, bytes);
       expect(response.status).toBe(204);
       expect(response.headers['upload-offset']).toBe('256');
       expect((await bytesOf(upload)).equals(bytes)).toBe(true);
@@ -165,7 +165,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
   describe('17: bytes beyond Upload-Length are 413, and never stored', () => {
     it('17: refuses bytes past Upload-Length (Content-Length) with 413', async () => {
       const upload = await uploadWith('abc', 5);
-      const response = await patch(upload, 3, 'def');
+      const response = await sendPatch(upload, 3, 'def');
       expect(response.status).toBe(413);
       await expectStored(upload, 'abc');
     });
@@ -195,8 +195,8 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
 
     it('17: after a 413 the upload completes with the right chunk', async () => {
       const upload = await uploadWith('abc', 5);
-      expect((await patch(upload, 3, 'defgh')).status).toBe(413);
-      const response = await patch(upload, 3, 'de');
+      expect((await sendPatch(upload, 3, 'defgh')).status).toBe(413);
+      const response = await sendPatch(upload, 3, 'de');
       expect(response.status).toBe(204);
       expect(response.headers['upload-offset']).toBe('5');
       await expectStored(upload, 'abcde');
@@ -211,14 +211,14 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
 
     it('17: a PATCH on a complete upload with bytes is 413', async () => {
       const upload = await uploadWith('abcde', 5);
-      const response = await patch(upload, 5, 'f');
+      const response = await sendPatch(upload, 5, 'f');
       expect(response.status).toBe(413);
       await expectStored(upload, 'abcde');
     });
 
     it('an empty PATCH on a complete upload (a retry whose answer was lost) is 204 and changes nothing', async () => {
       const upload = await uploadWith('abcde', 5);
-      const retry = await patch(upload, 5, '');
+      const retry = await sendPatch(upload, 5, '');
       expect(retry.status).toBe(204);
       expect(retry.headers['upload-offset']).toBe('5');
       // On S3 this once reassembled the object from no parts: an empty file.
@@ -233,13 +233,13 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
     it('18: HEAD shows the bytes that arrived, and a PATCH at that offset completes the upload', async () => {
       const content = Buffer.from('0123456789abcdefghij');
       const upload = await createUpload(app.url, { 'Upload-Length': content.length });
-      expect((await patch(upload, 0, content.subarray(0, 4))).status).toBe(204);
+      expect((await sendPatch(upload, 0, content.subarray(0, 4))).status).toBe(204);
 
       await sendInterruptedPatch(upload, 4, content.subarray(4, 12), 16);
       await eventually(async () => (await offsetOf(upload)) === 12);
       expect((await bytesOf(upload)).equals(content.subarray(0, 12))).toBe(true);
 
-      const response = await patch(upload, 12, content.subarray(12));
+      const response = await sendPatch(upload, 12, content.subarray(12));
       expect(response.status).toBe(204);
       expect(response.headers['upload-offset']).toBe(String(content.length));
       expect((await bytesOf(upload)).equals(content)).toBe(true);
@@ -251,7 +251,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
       await eventually(async () => (await offsetOf(upload)) === 7);
       expect((await bytesOf(upload)).toString()).toBe('partial');
       // The lock was released: the client resumes at once.
-      expect((await patch(upload, 7, '!')).status).toBe(204);
+      expect((await sendPatch(upload, 7, '!')).status).toBe(204);
       await expectStored(upload, 'partial!');
     });
   });
@@ -266,7 +266,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
     });
 
     it.each(['unknown-upload', 'AAAAAAAAAAAAAAAAAAAAAA'])('19: PATCH of unknown upload %s is 404', async (id) => {
-      const response = await patch(`${app.url}/${id}`, 0, 'abc');
+      const response = await sendPatch(`${app.url}/${id}`, 0, 'abc');
       expect(response.status).toBe(404);
       expect(response.headers['upload-offset']).toBeUndefined();
       expect((await head(`${app.url}/${id}`)).status).toBe(404);
@@ -275,7 +275,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
     it('19: PATCH of a terminated upload is 404 (or 410) and recreates nothing', async () => {
       const upload = await uploadWith('abc');
       expect((await send('DELETE', upload, { headers: { ...TUS } })).status).toBe(204);
-      const response = await patch(upload, 3, 'def');
+      const response = await sendPatch(upload, 3, 'def');
       expect([404, 410]).toContain(response.status);
       expect((await head(upload)).status).not.toBe(200);
       expect((await storedNames(app.app)).filter((name) => name.startsWith(uploadIdOf(upload)))).toEqual([]);
@@ -283,19 +283,19 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
 
     it('19: PATCH of an expired upload is 410 and stores nothing', async () => {
       const upload = await createUpload(expiring.url, { 'Upload-Length': 10 });
-      expect((await patch(upload, 0, 'abc')).status).toBe(204);
+      expect((await sendPatch(upload, 0, 'abc')).status).toBe(204);
       await sleep(1_300);
-      const response = await patch(upload, 3, 'def');
+      const response = await sendPatch(upload, 3, 'def');
       expect(response.status).toBe(410);
       expect((await storedBytesOf(expiring.app, upload, { expired: true })).toString()).toBe('abc');
     });
 
     it('19: PATCH of a final concatenated upload is 403 and changes nothing', async () => {
       const partial = await createUpload(app.url, { 'Upload-Length': 3, 'Upload-Concat': 'partial' });
-      expect((await patch(partial, 0, 'abc')).status).toBe(204);
+      expect((await sendPatch(partial, 0, 'abc')).status).toBe(204);
       const final = await createUpload(app.url, { 'Upload-Concat': `final;${partial}` });
       for (const offset of [0, 3]) {
-        const response = await patch(final, offset, 'xyz');
+        const response = await sendPatch(final, offset, 'xyz');
         expect(response.status).toBe(403);
       }
       const state = await head(final);
@@ -344,7 +344,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
 
     it('20: consecutive chunks sent at once: each is 204 or refused, and what is stored is a prefix of the file', async () => {
       const upload = await createUpload(app.url, { 'Upload-Length': 6 });
-      const results = await Promise.all([patch(upload, 0, 'abc'), patch(upload, 3, 'def')]);
+      const results = await Promise.all([sendPatch(upload, 0, 'abc'), sendPatch(upload, 3, 'def')]);
       for (const result of results) expect([204, 409, 423]).toContain(result.status);
       const stored = (await bytesOf(upload)).toString();
       expect('abcdef'.startsWith(stored)).toBe(true);
@@ -360,7 +360,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
       await sleep(200);
 
       const started = Date.now();
-      const blocked: TestResponse = await patch(upload, 0, '0123456789');
+      const blocked: TestResponse = await sendPatch(upload, 0, '0123456789');
       expect([204, 409, 423]).toContain(blocked.status);
       expect(Date.now() - started).toBeLessThan(10_000);
       // HEAD is never blocked by a writer.
@@ -375,7 +375,7 @@ describe.each(TARGETS)('PATCH on the $name', ({ backend, platform }) => {
       }
       await eventually(async () => (await offsetOf(upload)) === 5);
       expect((await bytesOf(upload)).toString()).toBe('01234');
-      const resumed = await patch(upload, 5, '56789');
+      const resumed = await sendPatch(upload, 5, '56789');
       expect(resumed.status).toBe(204);
       await expectStored(upload, '0123456789');
     });

@@ -87,6 +87,10 @@ function hasHeader(headers: Record<string, unknown>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
 }
 
+/** A PATCH of `body` at `offset`, with the tus headers and whatever `headers` adds. */
+export const sendPatch = (uploadUrl: string, offset: number, body: TestRequest['body'], headers: Record<string, string | number> = {}): Promise<TestResponse> =>
+  send('PATCH', uploadUrl, { headers: { ...patchHeaders(offset), ...headers }, body });
+
 /** Creates an upload and returns its URL. */
 export async function createUpload(
   collectionUrl: string,
