@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { S3StorageBackend } from '../../libs/tus/src/storage/s3-storage.backend.js';
 import { chunkOfStream } from '../support/storage/backend-io.js';
-import { MiB } from '../support/bytes.js';
+import { MiB, mib } from '../support/bytes.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/servers/s3-server.js';
 import { newUpload } from '../support/storage/storage-backend.suite.js';
 
@@ -63,10 +63,9 @@ describe('S3StorageBackend: a 200 MiB upload', () => {
     });
     expect(length).toBe(SIZE);
     expect(stored.digest('hex')).toBe(sent.digest('hex'));
-    const mib = (bytes: number) => `${(bytes / MiB).toFixed(0)} MiB`;
     console.log(
-      `200 MiB S3 upload: peak RSS ${mib(peak)} (baseline ${mib(baseline.rss)}, +${mib(peak - baseline.rss)}); ` +
-        `peak Buffer memory ${mib(peakBuffers)} (baseline ${mib(baseline.arrayBuffers)}); ${seconds.toFixed(1)} s`,
+      `200 MiB S3 upload: peak RSS ${mib(peak)} MiB (baseline ${mib(baseline.rss)} MiB, +${mib(peak - baseline.rss)} MiB); ` +
+        `peak Buffer memory ${mib(peakBuffers)} MiB (baseline ${mib(baseline.arrayBuffers)} MiB); ${seconds.toFixed(1)} s`,
     );
   });
 });
