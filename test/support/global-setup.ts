@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { exportS3Server, startS3Server } from './rgw.mjs';
+import { exportS3Server, startS3Server } from './servers/rgw.mjs';
 
 /**
  * Once per test run: builds the library and the sample app (the multi-process, browser and sample
