@@ -89,6 +89,8 @@ export async function acquireAzureLock(blobs: AzureBlobs, name: string, options:
   return async () => {
     const wasHeld = held;
     lose();
+    // A waiter's request to let go is answered by this release.
+    if (onReleaseRequested !== undefined) await blobs.delete(`${name}.release`).catch(() => undefined);
     if (!wasHeld) return;
     // Deleting the blob ends the lease; should that fail, the lease is released all the same.
     await blobs.delete(name, leaseId).catch(() => azureCall(() => lease.releaseLease()).catch(() => undefined));
@@ -121,7 +123,11 @@ async function take(blobs: AzureBlobs, name: string, options: AzureLockOptions, 
       // Asks the holder to let go; it does if its request is stalled (checklist 21).
       await blobs.putText(`${name}.release`, '').catch(() => undefined);
     }
-    if (Date.now() >= deadline) throw new UploadLockedError();
+    if (Date.now() >= deadline) {
+      // A request to let go outlives no waiter (another still waiting writes it again within a second).
+      await blobs.delete(`${name}.release`).catch(() => undefined);
+      throw new UploadLockedError();
+    }
     // Short at first (a PATCH releases within milliseconds of its body's end), then backing off.
     await sleep(Math.min(10 * 2 ** attempt, RETRY_MS));
   }
