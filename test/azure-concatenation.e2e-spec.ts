@@ -35,8 +35,8 @@ function backendOn(client: ContainerClient): AzureBlobStorageBackend {
 
 beforeAll(async () => {
   azurite = await startAzurite();
-  let created: { container: ContainerClient; dispose(): Promise<void> };
-  ({ dispose, ...created } = await azurite.createContainer('azure-concat'));
+  const created = await azurite.createContainer('azure-concat');
+  dispose = created.dispose;
   containerName = created.container.containerName;
   container = observedContainer(azurite, containerName, (request) => {
     seen.push(request);

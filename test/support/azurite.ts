@@ -7,6 +7,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { AzureBlobStorageBackend, type AzureBlobStorageOptions } from 'nestjs-tus/azure';
+import type { BackendFixture } from './backends.js';
 
 /** Azurite's development account: public and fixed (the same in every Azurite). */
 const ACCOUNT = 'devstoreaccount1';
@@ -114,4 +116,21 @@ function freePort(): Promise<number> {
 /** The sample app's environment for storing in `container` (`TUS_STORAGE=azure`). */
 export function sampleAzureEnv(azurite: Azurite, container: string): Record<string, string> {
   return { TUS_STORAGE: 'azure', AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, AZURE_CONTAINER: container };
+}
+
+/**
+ * The Azure backend as a fixture of `startTusApp` (`extra.backend`): a fresh container on
+ * `azurite` per app, deleted by `cleanup`.
+ */
+export function azureBackendFixture(azurite: Azurite, options: Partial<AzureBlobStorageOptions> = {}): BackendFixture & { containers: ContainerClient[] } {
+  const containers: ContainerClient[] = [];
+  return {
+    name: 'azure' as BackendFixture['name'],
+    containers,
+    create: async () => {
+      const { container, dispose } = await azurite.createContainer('e2e');
+      containers.push(container);
+      return { options: { storage: new AzureBlobStorageBackend({ containerClient: container, keyPrefix: 'uploads/', ...options }) }, cleanup: dispose };
+    },
+  };
 }
