@@ -58,6 +58,7 @@ export async function acquireAzureLock(blobs: AzureBlobs, name: string, options:
     throw error;
   }
   const lease = blobs.blob(name).getBlobLeaseClient(leaseId);
+  const { onReleaseRequested } = options;
   let held = true;
   let renewedAt = performance.now();
   const lose = () => {
@@ -77,15 +78,15 @@ export async function acquireAzureLock(blobs: AzureBlobs, name: string, options:
   };
   const heartbeat = setInterval(() => void renew(), (options.leaseSeconds * 1000) / 3);
   heartbeat.unref();
-  const { onReleaseRequested } = options;
-  const releasePoll = setInterval(() => {
-    if (onReleaseRequested === undefined) return;
-    void azureCall(() => blobs.blob(`${name}.release`).deleteIfExists()).then(
-      (response) => response.succeeded && onReleaseRequested(),
-      () => undefined,
-    );
-  }, RELEASE_POLL_MS);
-  releasePoll.unref();
+  const releasePoll =
+    onReleaseRequested &&
+    setInterval(() => {
+      void azureCall(() => blobs.blob(`${name}.release`).deleteIfExists()).then(
+        (response) => response.succeeded && onReleaseRequested(),
+        () => undefined,
+      );
+    }, RELEASE_POLL_MS);
+  releasePoll?.unref();
   return async () => {
     const wasHeld = held;
     lose();
@@ -110,12 +111,12 @@ async function take(blobs: AzureBlobs, name: string, options: AzureLockOptions, 
       return leaseId;
     } catch (error) {
       if (isNotFound(error)) {
+        // No lock blob (the usual case: released, or never locked): created, then leased at once.
         await blobs.putText(name, '', { condition: { ifNoneMatch: '*' } }).catch((failure: unknown) => {
           if (!isConditionFailed(failure)) throw failure;
         });
-        continue;
-      }
-      if (!isLeaseConflict(error)) throw error;
+        if (Date.now() < deadline) continue;
+      } else if (!isLeaseConflict(error)) throw error;
     }
     if (Date.now() - judgedAt >= JUDGE_EVERY_MS) {
       judgedAt = Date.now();
