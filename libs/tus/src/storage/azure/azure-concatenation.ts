@@ -19,8 +19,8 @@ export interface ConcatOptions {
   copy: { serverSide: boolean };
 }
 
-/** Bytes one Put Block From URL copies: far under Azure's 4000 MiB, so that each copy answers quickly. */
-export const COPY_RANGE = 256 * 1024 * 1024;
+/** Bytes one Put Block From URL copies: small enough that each copy answers within seconds and any service version takes it. */
+export const COPY_RANGE = 100 * 1024 * 1024;
 
 /**
  * Builds the blob `name` from the partials' blobs, in order, and commits it: each partial copied
