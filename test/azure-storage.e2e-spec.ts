@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ContainerClient } from '@azure/storage-blob';
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { AzureBlobStorageBackend } from '../libs/tus/src/storage/azure/azure-storage.backend.js';
 import { InvalidRequestError, OffsetMismatchError, PayloadTooLargeError, UploadNotFoundError } from '../libs/tus/src/tus.errors.js';
 import { blobsUnder, inspectAzureUpload, readInfo, uncommittedBlocks } from './support/azure-inspection.js';
@@ -66,6 +67,51 @@ describe('AzureBlobStorageBackend on Azurite', () => {
     expect(stored.unrecordedBytes).toBe(10);
     const next = await backend.write(current, chunkFrom(Buffer.alloc(90, 3)));
     expect((await readAll(backend, next)).equals(Buffer.concat([Buffer.alloc(10, 1), Buffer.alloc(90, 3)]))).toBe(true);
+  });
+
+  it('finishes an upload whose every byte was recorded before a crash stopped its commit (the next write, e.g. a HEAD\'s)', async () => {
+    const data = randomBytes(3 * MiB);
+    let upload = await backend.create(newUpload(data.length));
+    upload = await backend.write(upload, chunkFrom(data.subarray(0, 2 * MiB)));
+    // What a process killed between the last record and the commit leaves: every block staged and
+    // recorded, offset = length, not completed.
+    const name = `${PREFIX}${upload.id}`;
+    const id = Buffer.alloc(12, 5).toString('base64');
+    await container.getBlockBlobClient(name).stageBlock(id, data.subarray(2 * MiB), MiB);
+    const info = (await readInfo(container, name))!;
+    const recorded = { ...info, offset: data.length, azure: { ...info.azure, blocks: [...info.azure.blocks, { id, size: MiB }] } };
+    await container.getBlockBlobClient(`${name}.info`).upload(JSON.stringify(recorded), JSON.stringify(recorded).length);
+    upload = await backend.get(upload.id);
+    expect(upload).toMatchObject({ offset: data.length, completedAt: null });
+    upload = await backend.write(upload, chunkFrom(Buffer.alloc(0)));
+    expect(upload.completedAt).toBeInstanceOf(Date);
+    expect((await readAll(backend, upload)).equals(data)).toBe(true);
+  });
+
+  it('stops a running write with 409 once another writer changed .info, keeping what that writer recorded', async () => {
+    let upload = await backend.create(newUpload(8 * MiB));
+    const twin = new AzureBlobStorageBackend({ containerClient: container, keyPrefix: PREFIX, blockSize: MiB });
+    const name = `${PREFIX}${upload.id}`;
+    let changed = false;
+    const body = Readable.from(
+      (async function* () {
+        for (let n = 0; n < 8; n++) {
+          yield randomBytes(MiB);
+          // Once the first blocks are recorded, another writer (a takeover) changes the upload.
+          if (!changed && ((await readInfo(container, name))?.offset ?? 0) > 0) {
+            await twin.update(await twin.get(upload.id), { expiresAt: null });
+            changed = true;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })(),
+    );
+    await expect(backend.write(upload, { stream: body, stages: [], verify: async () => undefined, keepOnInterrupt: true })).rejects.toBeInstanceOf(OffsetMismatchError);
+    expect(changed).toBe(true);
+    upload = await backend.get(upload.id);
+    expect(upload.expiresAt).toBeNull();
+    expect(upload.offset).toBeLessThan(8 * MiB);
+    expect((await inspectAzureUpload(container, name)).durable).toBe(upload.offset);
   });
 
   it('refuses to create an id that exists (If-None-Match: *), leaving that upload as it was', async () => {
