@@ -28,10 +28,10 @@ export class AzureBlobs {
   }
 
   /** A blob's text and ETag, or null when there is no such blob. */
-  async getText(name: string, leaseId?: string): Promise<{ text: string; etag: string } | null> {
+  async getText(name: string): Promise<{ text: string; etag: string } | null> {
     try {
       return await azureCall(async () => {
-        const response = await this.blob(name).download(0, undefined, { conditions: { leaseId } });
+        const response = await this.blob(name).download(0);
         return { text: await text(response.readableStreamBody!), etag: response.etag! };
       });
     } catch (error) {

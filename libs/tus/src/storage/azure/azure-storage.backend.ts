@@ -136,7 +136,7 @@ export class AzureBlobStorageBackend implements TusStorageBackend {
 
   async concatenate(upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo> {
     const sources = parts.map((part) => ({ name: this.dataNameOf(part), size: part.offset }));
-    const length = bytesIn(sources.map((source) => ({ id: source.name, size: source.size })));
+    const length = sources.reduce((sum, source) => sum + source.size, 0);
     const azure: AzureUploadState = { blockSize: this.blockSize, blocks: [], stagedAt: null };
     // A final created earlier (concatenation-unfinished) has its .info, replaced conditionally
     // below; a new one is written first, so that an id that exists is refused before any copy.
