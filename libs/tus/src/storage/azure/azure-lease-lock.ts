@@ -98,23 +98,39 @@ export async function acquireAzureLock(blobs: AzureBlobs, name: string, options:
   };
 }
 
-/** Leases the lock blob (creating it when missing), or breaks a dead holder's lease; 423 after `timeoutMs`. */
+/**
+ * Leases the lock blob, or breaks a dead holder's lease; 423 after `timeoutMs`. The usual case, no
+ * lock blob, costs two requests: the blob created with the holder in it (`If-None-Match: *`), then
+ * leased. A blob that exists (held, or left by a holder that died) is leased, then the holder
+ * written under the lease.
+ */
 async function take(blobs: AzureBlobs, name: string, options: AzureLockOptions, holder: string): Promise<string> {
   const deadline = Date.now() + options.timeoutMs;
   let judgedAt = -Infinity;
+  let absent = true;
   for (let attempt = 0; ; attempt++) {
     const leaseId = randomUUID();
+    let created = false;
     try {
+      if (absent) {
+        created = await blobs.putText(name, holder, { condition: { ifNoneMatch: '*' } }).then(
+          () => true,
+          (failure: unknown) => {
+            if (isConditionFailed(failure)) return false;
+            throw failure;
+          },
+        );
+        absent = false;
+      }
       await azureCall(() => blobs.blob(name).getBlobLeaseClient(leaseId).acquireLease(options.leaseSeconds));
-      // Confirms the holding: fails when a waiter broke the lease on a judgement of the previous holder.
-      await blobs.putText(name, holder, { leaseId });
+      // On a blob that was there, this confirms the holding: it fails when a waiter broke the
+      // lease on a judgement of the previous holder's body.
+      if (!created) await blobs.putText(name, holder, { leaseId });
       return leaseId;
     } catch (error) {
       if (isNotFound(error)) {
-        // No lock blob (the usual case: released, or never locked): created, then leased at once.
-        await blobs.putText(name, '', { condition: { ifNoneMatch: '*' } }).catch((failure: unknown) => {
-          if (!isConditionFailed(failure)) throw failure;
-        });
+        // Released (deleted) meanwhile: created again at once.
+        absent = true;
         if (Date.now() < deadline) continue;
       } else if (!isLeaseConflict(error)) throw error;
     }
