@@ -45,6 +45,11 @@ export async function startAzurite(): Promise<Azurite> {
       [AZURITE_BLOB, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--skipApiVersionCheck', '--loose', '--silent', '--disableTelemetry'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    // A test file that dies (a failed assertion before its afterAll, a killed worker) takes its
+    // Azurite with it: a leftover would hold its port and folder for good.
+    const reap = () => child.kill('SIGKILL');
+    process.once('exit', reap);
+    child.once('exit', () => process.off('exit', reap));
     try {
       await listening(child);
       return running(port, child, location);
