@@ -1,13 +1,9 @@
 import type { UploadInfo } from '../../protocol/upload-info.js';
+import type { StoredPart } from '../stored-part.js';
 import { decodeUploadInfo, encodeUploadInfo, type StoredUploadInfo } from '../upload-info.codec.js';
 
-/** A part of the upload's multipart upload, recorded once its request was committed. */
-export interface S3Part {
-  partNumber: number;
-  /** As S3 returned it (quoted); CompleteMultipartUpload checks it. */
-  etag: string;
-  size: number;
-}
+/** A part of the upload's multipart upload, recorded once its request was committed (`etag` quoted, as S3 returned it). */
+export type S3Part = StoredPart;
 
 /** Received bytes short of a whole part, stored as one object until the next request. */
 export interface S3PendingBytes {

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
-import { PayloadTooLargeError } from '../../errors/tus.errors.js';
-import type { S3Part } from './s3-upload-state.js';
+import { PayloadTooLargeError } from '../errors/tus.errors.js';
+import type { StoredPart } from './stored-part.js';
 
 /** Options of {@link PartSink}. */
 export interface PartSinkOptions {
@@ -24,7 +24,7 @@ export interface PartSinkOptions {
    * the stream as a failed upload does. Used to record progress while the request runs: holding
    * the slot until then bounds what a crash can lose to the parts in flight plus the buffer.
    */
-  partStored?(part: S3Part): Promise<void>;
+  partStored?(part: StoredPart): Promise<void>;
 }
 
 /** What a {@link PartSink} stored, once its uploads settled. */
@@ -33,7 +33,7 @@ export interface PartSinkResult {
    * Parts uploaded, in order. When an upload failed they need not be contiguous: only those
    * below the first failed part number can be built upon.
    */
-  parts: S3Part[];
+  parts: StoredPart[];
   /** The first failure (of an upload or of `partStored`); the request's bytes cannot all be trusted to be stored when set. */
   error: unknown;
   /** Bytes after the last uploaded part (prefill included): the next pending object, or the last part. */
@@ -53,7 +53,7 @@ export class PartSink extends Writable {
   private nextPartNumber: number;
   private readonly spare: Buffer[] = [];
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly uploaded: S3Part[] = [];
+  private readonly uploaded: StoredPart[] = [];
   private uploadError: unknown;
 
   constructor(private readonly options: PartSinkOptions) {

@@ -1,10 +1,10 @@
-import type { S3Part } from './s3-upload-state.js';
+import type { StoredPart } from './stored-part.js';
 
 /**
  * Records the parts of a request still running: `record` writes `.info` with them (conditionally).
  * Resolves to false when it chose not to record them (they wait for the request's end).
  */
-export type RecordParts = (parts: readonly S3Part[]) => Promise<boolean>;
+export type RecordParts = (parts: readonly StoredPart[]) => Promise<boolean>;
 
 interface Waiter {
   partNumber: number;
@@ -23,8 +23,8 @@ interface Waiter {
  * end records the rest.
  */
 export class ProgressRecorder {
-  private readonly finished = new Map<number, S3Part>();
-  private readonly run: S3Part[] = [];
+  private readonly finished = new Map<number, StoredPart>();
+  private readonly run: StoredPart[] = [];
   private readonly waiters: Waiter[] = [];
   private recorded = 0;
   private writing: Promise<void> | null = null;
@@ -38,7 +38,7 @@ export class ProgressRecorder {
   ) {}
 
   /** Parts of this request that a write of `.info` holds. */
-  get recordedParts(): readonly S3Part[] {
+  get recordedParts(): readonly StoredPart[] {
     return this.run.slice(0, this.recorded);
   }
 
@@ -46,7 +46,7 @@ export class ProgressRecorder {
    * Adds an uploaded part. Resolves once a record holds it, or once recording is closed; rejects
    * when a record failed (the request must stop).
    */
-  stored(part: S3Part): Promise<void> {
+  stored(part: StoredPart): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure.error);
     if (this.closed) return Promise.resolve();
     this.finished.set(part.partNumber, part);

@@ -1,13 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { ProgressRecorder } from './progress-recorder.js';
-import type { S3Part } from './s3-upload-state.js';
+import type { StoredPart } from './stored-part.js';
 
-const part = (partNumber: number): S3Part => ({ partNumber, etag: `"e${partNumber}"`, size: 10 });
+const part = (partNumber: number): StoredPart => ({ partNumber, etag: `"e${partNumber}"`, size: 10 });
 
 /** A record function whose writes the test answers one by one. */
 function manualRecords() {
   const writes: { parts: number[]; answer(error?: unknown, recorded?: boolean): void }[] = [];
-  const record = (parts: readonly S3Part[]) =>
+  const record = (parts: readonly StoredPart[]) =>
     new Promise<boolean>((resolve, reject) => {
       writes.push({
         parts: parts.map((each) => each.partNumber),
