@@ -63,7 +63,7 @@ export function ensureNode(root, major) {
   const version = versionOf(bin);
   if (npm.status !== 0 || version?.split('.')[0] !== major) {
     throw new Error(
-      `could not install Node ${major} from the npm registry (package ${pkg}@${major}, npm exit ${npm.status}${version ? `, got ${version}` : ''}); ` +
+      `could not install Node ${major} from the npm registry (package ${pkg}@${major}, ${npm.error ? npm.error.message : `npm exit ${npm.status}`}${version ? `, got ${version}` : ''}); ` +
         'TUS_NODE_VERSIONS=none skips the other versions',
     );
   }
