@@ -8,6 +8,7 @@ export default {
   moduleNameMapper: {
     '^nestjs-tus$': '<rootDir>/libs/tus/src/index.ts',
     '^nestjs-tus/s3$': '<rootDir>/libs/tus/src/s3.ts',
+    '^nestjs-tus/azure$': '<rootDir>/libs/tus/src/azure.ts',
     '^nestjs-tus/terminus$': '<rootDir>/libs/tus/src/terminus.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -1,6 +1,6 @@
 // nestjs-tus benchmark: the bare pipe, @tus/server and nestjs-tus side by side.
-// Usage: npm run bench [-- --quick] [--s3] [--reps N] [--build]
-//          [--only single,chunked,small,parallel,head,rss,ietf,s3] [--servers tus,nestjs,nestjs-s3]
+// Usage: npm run bench [-- --quick] [--s3] [--azure] [--reps N] [--build]
+//          [--only single,chunked,small,parallel,head,rss,ietf,s3,azure] [--servers tus,nestjs,nestjs-s3]
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { GiB, MiB, TusClient, pool } from './lib/client.mjs';
 import { formatRatio, formatValue, load, machine, markdownTable, median, pairRatio } from './lib/report.mjs';
 import { PART_SIZE, QUEUE_SIZE, deleteObject, libStorageUpload, startS3 } from './lib/s3.mjs';
+import { azureScenario, startAzure } from './lib/azure.mjs';
 import { ServerProcess, peakMemoryDuring, stopAll } from './lib/servers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -22,6 +23,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     s3: { type: 'boolean', default: false },
+    azure: { type: 'boolean', default: false },
     build: { type: 'boolean', default: false },
     reps: { type: 'string' },
     only: { type: 'string' },
@@ -39,6 +41,10 @@ const withS3 = args.s3 || Boolean(only?.has('s3'));
 const s3Rounds = args.reps ? reps : quick ? 1 : 3;
 /** The S3 server and bucket, when `withS3` (lib/s3.mjs). */
 let s3;
+// `--azure` (or `--only azure`): nestjs-tus on Azurite against the SDK's uploadStream (lib/azure.mjs).
+const withAzure = args.azure || Boolean(only?.has('azure'));
+/** Azurite and its container, when `withAzure`. */
+let azure;
 
 // The servers, the bare pipe first: every ratio is taken against it.
 const servers = [
@@ -170,6 +176,7 @@ async function main() {
   const onSignal = () =>
     stopAll()
       .then(() => s3?.stop())
+      .then(() => azure?.stop())
       .finally(() => rm(work, { recursive: true, force: true }).finally(() => process.exit(130)));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -201,9 +208,14 @@ async function main() {
     if (!only || only.has('rss')) rows.push(...(await memoryRows(work)));
     if (!only || only.has('ietf')) ietfResult = await protocolScenario(work);
     if (withS3 && (!only || only.has('s3'))) s3Result = await s3Scenario(work);
+    if (withAzure) {
+      azure = await startAzure();
+      azureResult = await azureScenario({ azure, sampleMain, size: single, rounds: s3Rounds, work, label });
+    }
   } finally {
     await stopAll();
     await s3?.stop();
+    await azure?.stop();
     await rm(work, { recursive: true, force: true });
   }
 
@@ -235,13 +247,21 @@ async function main() {
       `${title}, the IETF draft against tus 1.0\n\n${stamp}\n${ietfResult.note} Took ${minutes} min; before it, ${loadAtStart}.\n\n${ietfText}\n`,
     );
   }
+  if (azureResult) {
+    const text = `${azureResult.table}\n\n${azureResult.verdict}`;
+    const note = `Azurite (${azure.endpoint}): ${s3Rounds} round(s), interleaved (nestjs-tus, then uploadStream, ...); medians; the ratio is the median of per-round ratios.`;
+    console.log(`\n${text}`);
+    await writeFile(join(here, 'results/azure-latest.md'), `${title}, Azure backend against the SDK's uploadStream\n\n${stamp}\n${note} Took ${minutes} min; before it, ${loadAtStart}.\n\n${text}\n`);
+  }
   console.log(`\n(${minutes} min)`);
-  const written = [rows.length && 'bench/results/latest.md', s3Text && 'bench/results/s3-latest.md', ietfResult && 'bench/results/ietf-latest.md'].filter(Boolean);
+  const written = [rows.length && 'bench/results/latest.md', s3Text && 'bench/results/s3-latest.md', azureResult && 'bench/results/azure-latest.md', ietfResult && 'bench/results/ietf-latest.md'].filter(Boolean);
   if (written.length) console.log(`written to ${written.join(' and ')}`);
 }
 
 /** The S3 scenario's table and verdict, once it ran. */
 let s3Result;
+/** The Azure scenario's table and verdict, once it ran. */
+let azureResult;
 
 /** The protocol comparison's table, verdict and note, once it ran. */
 let ietfResult;

@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { CreateBucketCommand, DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { sampleS3Env, startS3Server } from '../test/support/rgw.mjs';
+import { sampleS3Env, startS3Server } from '../test/support/servers/rgw.mjs';
 import { MiB, TusClient } from './lib/client.mjs';
 
 const size = Number(process.argv[2] ?? 1024) * MiB;

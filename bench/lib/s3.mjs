@@ -23,11 +23,11 @@ export const QUEUE_SIZE = 4;
 export async function startS3() {
   const [{ S3Client, CreateBucketCommand, DeleteBucketCommand }, { startS3Server, sampleS3Env }] = await Promise.all([
     import('@aws-sdk/client-s3'),
-    import('../../test/support/rgw.mjs'),
+    import('../../test/support/servers/rgw.mjs'),
   ]);
   const external = Boolean(process.env.S3_ENDPOINT);
   const started = performance.now();
-  if (!external) console.log('starting a Ceph RGW on loopback (test/support/rgw.mjs) ...');
+  if (!external) console.log('starting a Ceph RGW on loopback (test/support/servers/rgw.mjs) ...');
   const server = await startS3Server();
   let client;
   try {

@@ -1,21 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpResponse, UploadOptions } from 'tus-js-client';
 import { TusEvent, type TusPostEvent } from 'nestjs-tus';
-import { send, TUS, uploadIdOf } from '../support/http.js';
-import { ietfRequest } from '../support/ietf-client.js';
-import { DRAFT_FIELDS, draft, expectNoDraftFields, expectNoTusFields, TUS_FIELDS } from '../support/ietf-draft.js';
-import { storedInfoJson } from '../support/stored.js';
-import { TARGETS } from '../support/targets.js';
-import { PLATFORMS, startTusApp, type RunningApp } from '../support/tus-app.js';
-import { runUpload } from '../support/tus-client.js';
+import { send, TUS, uploadIdOf } from '../support/http/requests.js';
+import { ietfRequest } from '../support/http/ietf-client.js';
+import { DRAFT_FIELDS, draft, expectNoDraftFields, expectNoTusFields, TUS_FIELDS } from '../support/http/ietf-draft.js';
+import { storedInfoJson } from '../support/storage/stored.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { PLATFORMS, startTusApp, type RunningApp } from '../support/apps/tus-app.js';
+import { runUpload } from '../support/http/tus-client.js';
+import { KiB, MiB, sha256 } from '../support/bytes.js';
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 @Injectable()
 class ProtocolRecorder {

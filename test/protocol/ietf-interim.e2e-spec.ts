@@ -3,13 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { Agent } from 'node:http';
 import { connect } from 'node:net';
-import { send } from '../support/http.js';
-import { ietfRequest, rawExchange } from '../support/ietf-client.js';
-import { appendFields, draft, INTEROP, type Interop, saysComplete } from '../support/ietf-draft.js';
-import { TARGETS } from '../support/targets.js';
-import { startTusApp, type RunningApp } from '../support/tus-app.js';
+import { send } from '../support/http/requests.js';
+import { ietfRequest, rawExchange } from '../support/http/ietf-client.js';
+import { appendFields, draft, INTEROP, type Interop, saysComplete } from '../support/http/ietf-draft.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { startTusApp, type RunningApp } from '../support/apps/tus-app.js';
+import { KiB } from '../support/bytes.js';
 
-const KiB = 1024;
 
 /**
  * Sends a creation's head and the first `sent` bytes of its `total`-byte content on a raw socket,

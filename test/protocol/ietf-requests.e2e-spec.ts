@@ -1,15 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { send, slowBody } from '../support/http.js';
-import { ietfRequest, type IetfExchange } from '../support/ietf-client.js';
-import { appendFields, draft, expectNoTusFields, INTEROP, type Interop, lifetimeKey, saysComplete } from '../support/ietf-draft.js';
-import { TARGETS } from '../support/targets.js';
-import { startTusApp, type RunningApp } from '../support/tus-app.js';
+import { send, slowBody } from '../support/http/requests.js';
+import { ietfRequest, type IetfExchange } from '../support/http/ietf-client.js';
+import { appendFields, draft, expectNoTusFields, INTEROP, type Interop, lifetimeKey, saysComplete } from '../support/http/ietf-draft.js';
+import { TARGETS } from '../support/apps/targets.js';
+import { startTusApp, type RunningApp } from '../support/apps/tus-app.js';
+import { base64Digest } from '../support/bytes.js';
 
 const MAX_SIZE = 10 * 1024 * 1024;
 const PROBLEM = 'https://iana.org/assignments/http-problem-types#';
-const digestOf = (algorithm: string, text: string) => `:${createHash(algorithm).update(text).digest('base64')}:`;
+const digestOf = (algorithm: string, text: string) => `:${base64Digest(algorithm, text)}:`;
 
 /** The problem type of a problem+json answer, or the plain text reason. */
 function problemOf(response: { headers: IncomingHttpHeaders; text: string }): { type?: string; [member: string]: unknown } | string {

@@ -6,9 +6,10 @@ export interface SampleConfig {
   uploadDir: string;
   maxSize: number | undefined;
   expirationSeconds: number | null | undefined;
-  /** `TUS_STORAGE=s3` stores uploads in S3 instead of `uploadDir`. */
-  storage: 'file' | 's3';
+  /** `TUS_STORAGE=s3` stores uploads in S3, `TUS_STORAGE=azure` in Azure Blob Storage, instead of `uploadDir`. */
+  storage: 'file' | 's3' | 'azure';
   s3: SampleS3Config;
+  azure: SampleAzureConfig;
   /** `HTTP_ADAPTER=fastify` runs the sample on Nest's Fastify adapter instead of Express. */
   httpAdapter: 'express' | 'fastify';
   /**
@@ -34,6 +35,15 @@ export interface SampleS3Config {
   keyPrefix: string;
 }
 
+/** Where the Azure backend stores, when `TUS_STORAGE=azure`: Azure Blob Storage or Azurite. */
+export interface SampleAzureConfig {
+  /** `AZURE_STORAGE_CONNECTION_STRING`, e.g. Azurite's development account. */
+  connectionString: string | undefined;
+  /** `AZURE_CONTAINER`; it must exist. */
+  container: string;
+  keyPrefix: string;
+}
+
 export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   return {
     port: integer(env, 'PORT') ?? 3000,
@@ -56,13 +66,18 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
       forcePathStyle: env.S3_FORCE_PATH_STYLE ? env.S3_FORCE_PATH_STYLE !== 'false' : env.S3_ENDPOINT !== undefined,
       keyPrefix: env.S3_KEY_PREFIX ?? '',
     },
+    azure: {
+      connectionString: env.AZURE_STORAGE_CONNECTION_STRING || undefined,
+      container: env.AZURE_CONTAINER || 'tus-uploads',
+      keyPrefix: env.AZURE_KEY_PREFIX ?? '',
+    },
   };
 }
 
-function storageKind(value: string | undefined): 'file' | 's3' {
+function storageKind(value: string | undefined): 'file' | 's3' | 'azure' {
   if (value === undefined || value === '' || value === 'file') return 'file';
-  if (value === 's3') return 's3';
-  throw new Error(`TUS_STORAGE must be "file" or "s3", got "${value}"`);
+  if (value === 's3' || value === 'azure') return value;
+  throw new Error(`TUS_STORAGE must be "file", "s3" or "azure", got "${value}"`);
 }
 
 function httpAdapterKind(value: string | undefined): 'express' | 'fastify' {

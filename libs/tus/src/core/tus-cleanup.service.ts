@@ -21,6 +21,11 @@ export class TusCleanupService implements OnApplicationBootstrap, OnModuleDestro
   onApplicationBootstrap(): void {
     const interval = this.config.cleanupIntervalMs;
     if (interval === undefined) return;
+    if (this.config.store.list === undefined) {
+      // A backend without the listing capability cannot be swept: say so once rather than fail every sweep.
+      this.logger.warn('cleanupIntervalSeconds is set, but the storage backend cannot list its uploads (no list()): no expiry sweep');
+      return;
+    }
     this.timer = setInterval(() => void this.sweep(), interval);
     this.timer.unref();
   }

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Agent, createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ietfRequest, rawExchange } from '../../../../../test/support/ietf-client.js';
+import { ietfRequest, rawExchange } from '../../../../../test/support/http/ietf-client.js';
 import { ietfProfile } from './ietf-profile.js';
 import { creationInterim, formatInterimHead, type InterimResponse, progressInterim } from './interim-response.js';
 import { writeInterim } from '../../http/ietf/interim-writer.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { isValidUploadId } from '../../protocol/upload-id.js';
 import { UploadNotFoundError } from '../../errors/tus.errors.js';
 import type { UploadInfo } from '../../protocol/upload-info.js';
-import { OWNER_PREFIX } from './file-lock.js';
+import { OWNER_PREFIX } from './lock-owner-file.js';
 
 /** What a repair reads and changes of the file backend, for one upload. */
 export interface CrashRepairAccess {

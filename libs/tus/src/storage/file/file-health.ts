@@ -1,6 +1,6 @@
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { uniqueSuffix } from './file-lock.js';
+import { uniqueSuffix } from '../unique-suffix.js';
 
 /**
  * The file backend's health: the folder takes a new file (a probe, written and removed). A missing

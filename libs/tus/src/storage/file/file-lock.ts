@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { unlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { link, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
+import { unlink, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UploadLockedError } from '../../errors/tus.errors.js';
-import { isDeadHere, parseHolder, PROCESS_HOST } from '../process-identity.js';
+import { PROCESS_HOST } from '../process-identity.js';
+import { uniqueSuffix } from '../unique-suffix.js';
+import { takeOverIfAbandoned } from './abandoned-file-lock.js';
+import { LinkUnsupportedError, type LockOwner, type LockOwnerFile } from './lock-owner-file.js';
 
 /** Options of {@link acquireFileLock}. */
 export interface FileLockOptions {
@@ -24,146 +24,6 @@ export interface FileLockOptions {
 
 /** How often a waiter renews its request, and a holder looks for one. */
 const RELEASE_POLL_MS = 100;
-
-interface LockOwner {
-  pid: number;
-  host: string;
-  token: string;
-}
-
-const PROCESS_TOKEN = randomBytes(6).toString('hex');
-let sequence = 0;
-
-/**
- * A name part no other process sharing the folder (on any host) and no other call in this one
- * produces: a random token drawn once per process and a counter, without a random draw per call.
- */
-export function uniqueSuffix(): string {
-  sequence = (sequence + 1) % Number.MAX_SAFE_INTEGER;
-  return `${PROCESS_TOKEN}${sequence.toString(36)}`;
-}
-
-/** Owner files start with this; the rest is the process's token. */
-export const OWNER_PREFIX = '.tus-lock-owner-';
-
-/**
- * One file per process and folder that says who holds the locks linked to it (the same JSON a lock
- * file of its own holds). Locks are hard links to it: taking one is a `link()` and releasing it an
- * `unlink()`, where a lock file of its own costs a file creation, a write and a close (and file
- * systems pay for creating and deleting inodes at a high rate). The holder's heartbeat touches this
- * one file while it holds any lock, which keeps all of them fresh: every link shares its mtime.
- */
-export class LockOwnerFile {
-  readonly path: string;
-  private readonly content: string;
-  private created: Promise<void> | undefined;
-  /** False once `link()` failed for want of hard links: locks are then files of their own. */
-  linkable = true;
-  private holds = 0;
-  private heartbeat: NodeJS.Timeout | undefined;
-  private touchedAt = 0;
-
-  constructor(
-    directory: string,
-    private readonly staleMs: number,
-  ) {
-    this.path = join(directory, `${OWNER_PREFIX}${PROCESS_TOKEN}`);
-    this.content = JSON.stringify({ pid: process.pid, host: PROCESS_HOST, token: PROCESS_TOKEN } satisfies LockOwner);
-  }
-
-  /** Writes the file (once; again after it was removed). */
-  async create(): Promise<void> {
-    this.created ??= this.write().catch((error: unknown) => {
-      this.created = undefined;
-      throw error;
-    });
-    return this.created;
-  }
-
-  /** Links `path` to this file: true when the lock is taken, false when someone holds it. */
-  async link(path: string): Promise<boolean> {
-    await this.create();
-    // Fresh before it is linked: a judge reads the lock's mtime, which is this file's.
-    if (this.holds === 0 && Date.now() - this.touchedAt > this.staleMs / 3) await this.touch();
-    try {
-      await link(this.path, path);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') return false;
-      if (code === 'ENOENT') {
-        // The owner file was removed under us (a wiped folder): write it again and retry once.
-        this.created = undefined;
-        await this.create();
-        try {
-          await link(this.path, path);
-        } catch (again) {
-          if ((again as NodeJS.ErrnoException).code === 'EEXIST') return false;
-          throw again;
-        }
-      } else if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EMLINK' || code === 'EXDEV') {
-        this.linkable = false;
-        throw new LinkUnsupportedError();
-      } else {
-        throw error;
-      }
-    }
-    if (++this.holds === 1) {
-      this.heartbeat = setInterval(() => void this.touch(), Math.max(this.staleMs / 3, 50));
-      this.heartbeat.unref();
-    }
-    return true;
-  }
-
-  /** Releases a lock taken with {@link link}. */
-  async unlink(path: string): Promise<void> {
-    if (--this.holds === 0) clearInterval(this.heartbeat);
-    await unlink(path).catch(() => undefined);
-  }
-
-  private async touch(): Promise<void> {
-    const now = new Date();
-    this.touchedAt = now.getTime();
-    await utimes(this.path, now, now).catch(() => undefined);
-  }
-
-  private async write(): Promise<void> {
-    await writeFile(this.path, this.content);
-    this.touchedAt = Date.now();
-    ownerFiles.add(this.path);
-    registerExitCleanup();
-  }
-
-  /** Removes the owner files of processes of this host that died without removing theirs. */
-  async removeAbandoned(): Promise<void> {
-    const directory = dirname(this.path);
-    for (const name of await readdir(directory)) {
-      if (!name.startsWith(OWNER_PREFIX) || name === basename(this.path)) continue;
-      const path = join(directory, name);
-      const owner = parseHolder<LockOwner>(await readFile(path, 'utf8').catch(() => ''));
-      if (isDeadHere(owner)) await unlink(path).catch(() => undefined);
-    }
-  }
-}
-
-class LinkUnsupportedError extends Error {}
-
-/** Owner files of this process, removed when it exits (a crashed one's go at the next start on its host). */
-const ownerFiles = new Set<string>();
-let exitCleanupRegistered = false;
-
-function registerExitCleanup(): void {
-  if (exitCleanupRegistered) return;
-  exitCleanupRegistered = true;
-  process.once('exit', () => {
-    for (const path of ownerFiles) {
-      try {
-        unlinkSync(path);
-      } catch {
-        // Already gone with its folder.
-      }
-    }
-  });
-}
 
 /**
  * Releases a lock taken with {@link acquireFileLock}. `tookOver`: this acquisition moved aside a
@@ -250,45 +110,4 @@ async function tryCreate(path: string, owner: LockOwner): Promise<boolean> {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
-}
-
-
-/**
- * Whether the lock at `path` was left by a holder that no longer runs: a process of this host (and
- * pid namespace) that is gone, or, on any host, a lock not touched for `staleMs`. False when there
- * is no lock.
- */
-export async function isAbandonedLock(path: string, staleMs: number): Promise<boolean> {
-  const content = await readFile(path, 'utf8').catch(() => null);
-  if (content === null) return false;
-  const holder = parseHolder<LockOwner>(content);
-  if (holder.host === PROCESS_HOST && typeof holder.pid === 'number') return isDeadHere(holder);
-  const mtimeMs = await stat(path).then((stats) => stats.mtimeMs, () => null);
-  return mtimeMs !== null && Date.now() - mtimeMs >= staleMs;
-}
-
-/** `moved`: an abandoned lock was moved aside; `gone`: no lock any more; `held`: its holder lives. */
-async function takeOverIfAbandoned(path: string, staleMs: number): Promise<'moved' | 'gone' | 'held'> {
-  let content: string;
-  let mtimeMs: number;
-  try {
-    [content, { mtimeMs }] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-  } catch {
-    return 'gone'; // released between our attempts: try again at once
-  }
-  const holder = parseHolder<LockOwner>(content);
-  const deadProcess = isDeadHere(holder);
-  if (!deadProcess && Date.now() - mtimeMs < staleMs) return 'held';
-  // Move the abandoned file aside rather than unlinking it: of two processes taking over, only
-  // one rename succeeds, and if what was moved is not what was judged abandoned, it is put back.
-  const aside = `${path}.${uniqueSuffix()}.stale`;
-  try {
-    await rename(path, aside);
-  } catch {
-    return 'gone';
-  }
-  const moved = await readFile(aside, 'utf8').catch(() => '');
-  const putBack = moved !== content && (await link(aside, path).then(() => true, () => false));
-  await unlink(aside).catch(() => undefined);
-  return putBack ? 'gone' : 'moved';
 }

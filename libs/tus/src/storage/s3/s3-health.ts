@@ -1,4 +1,4 @@
-import { uniqueSuffix } from '../file/file-lock.js';
+import { uniqueSuffix } from '../unique-suffix.js';
 import type { S3Objects } from './s3-objects.js';
 
 /**

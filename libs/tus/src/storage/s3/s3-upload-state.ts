@@ -1,13 +1,9 @@
 import type { UploadInfo } from '../../protocol/upload-info.js';
+import type { StoredPart } from '../stored-part.js';
 import { decodeUploadInfo, encodeUploadInfo, type StoredUploadInfo } from '../upload-info.codec.js';
 
-/** A part of the upload's multipart upload, recorded once its request was committed. */
-export interface S3Part {
-  partNumber: number;
-  /** As S3 returned it (quoted); CompleteMultipartUpload checks it. */
-  etag: string;
-  size: number;
-}
+/** A part of the upload's multipart upload, recorded once its request was committed (`etag` quoted, as S3 returned it). */
+export type S3Part = StoredPart;
 
 /** Received bytes short of a whole part, stored as one object until the next request. */
 export interface S3PendingBytes {
@@ -37,7 +33,7 @@ export interface S3Snapshot {
 
 /**
  * `write`: a token of the write that stored this text, new for every write, so that a writer can
- * tell its own write from another's with the same content (see S3StorageBackend.saveInfo).
+ * tell its own write from another's with the same content (see S3InfoRecord.save).
  */
 type StoredS3Upload = StoredUploadInfo & { s3: S3UploadState; write?: string };
 

@@ -1,0 +1,62 @@
+import type { ContainerClient } from '@azure/storage-blob';
+
+/** Options of {@link AzureBlobStorageBackend}. */
+export interface AzureBlobStorageOptions {
+  /**
+   * The container, as a client the application configured (connection string, SAS URL or an Entra
+   * ID credential). It must exist (checked at start-up). Server-side concatenation needs a client
+   * that can sign a read SAS (a shared key) or a container URL carrying a SAS; with any other
+   * credential the partials are streamed through the process instead.
+   */
+  containerClient: ContainerClient;
+  /**
+   * Prepended to every blob name, e.g. `'uploads/'`.
+   * @default ''
+   */
+  keyPrefix?: string;
+  /**
+   * Size of the blocks a request stages, in bytes (Azure allows 4000 MiB). Grows for an upload
+   * whose length would need more than `maxBlocks` blocks. Each request holds up to
+   * `blockSize x (maxConcurrentBlockUploads + 1)` bytes in memory.
+   * @default 8388608 (8 MiB)
+   */
+  blockSize?: number;
+  /**
+   * Highest number of blocks of one upload (Azure commits at most 50,000 per blob). Every request
+   * adds its whole blocks and one short block for its last bytes, so an upload sent in many small
+   * PATCHes uses a block per PATCH; a request past the limit is refused with 413.
+   * @default 50000
+   */
+  maxBlocks?: number;
+  /**
+   * Blocks one request stages at once while it keeps receiving; a request whose blocks are all in
+   * flight is held back (backpressure).
+   * @default 4
+   */
+  maxConcurrentBlockUploads?: number;
+  /**
+   * How long a request waits for another request (of this or another process sharing the
+   * container) that holds the same upload before answering 423.
+   * @default 3000
+   */
+  lockTimeoutMs?: number;
+  /**
+   * Duration of the blob lease that is the upload's lock, in ms, rounded to whole seconds within
+   * Azure's 15-60 s. A holder renews it every third of this; a lease its holder stopped renewing
+   * (the process died on another host) expires by itself after this long. A holder of this host
+   * that is known dead is broken at once.
+   * @default 30000
+   */
+  lockStaleMs?: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** The default block size: 8 MiB. */
+export const DEFAULT_AZURE_BLOCK_SIZE = 8 * MiB;
+
+/** Azure's largest block (service version 2019-12-12 and later). */
+export const MAX_AZURE_BLOCK_SIZE = 4000 * MiB;
+
+/** Azure's highest number of committed blocks of one blob. */
+export const MAX_AZURE_BLOCK_COUNT = 50_000;

@@ -1,0 +1,176 @@
+import { expect } from '@jest/globals';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import type { INestApplication } from '@nestjs/common';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FileStorageBackend, TusStorageBackend } from 'nestjs-tus';
+import { S3StorageBackend } from 'nestjs-tus/s3';
+import { storedBytes, type TestResponse, uploadIdOf } from '../http/requests.js';
+import { createTestS3Client, s3ServerFromEnv } from '../servers/s3-server.js';
+import { multipartUploadsIn, objectsUnder, partsOf } from './s3-inspection.js';
+import { eventually } from '../eventually.js';
+
+/** One thing a backend holds: a file of the upload folder, an S3 object, or an S3 multipart upload in progress. */
+export interface StoredEntry {
+  /**
+   * Relative to the backend's root: a file name, an object key without the key prefix, or
+   * `<key> (multipart <upload id>)` for a multipart upload.
+   */
+  name: string;
+  /** Bytes held: the file's or object's size, or the sum of a multipart upload's parts. */
+  size: number;
+}
+
+/**
+ * Everything the app's storage backend holds, sorted by name: what a test compares before and
+ * after a request that must create nothing. An upload's entries are the names that start with
+ * its id, on either backend.
+ */
+export async function storedEntries(app: INestApplication): Promise<StoredEntry[]> {
+  const backend = app.get<TusStorageBackend>(TusStorageBackend);
+  let entries: StoredEntry[];
+  if (backend instanceof FileStorageBackend) entries = await fileEntries(backend.directory);
+  else if (backend instanceof S3StorageBackend) entries = await s3Entries(backend);
+  else throw new Error(`storedEntries does not know ${backend.constructor.name}`);
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** The names of {@link storedEntries}. */
+export const storedNames = async (app: INestApplication): Promise<string[]> => (await storedEntries(app)).map((entry) => entry.name);
+
+/**
+ * Whether an entry holds an upload's bytes: the file backend's `<id>` data file, or on S3 the
+ * `<id>` object, a `<id>.pending.<random>` object or a multipart upload; not `.info`, `.lock` or
+ * temporary files.
+ */
+export const isDataEntry = (entry: StoredEntry): boolean =>
+  !entry.name.includes('.') || entry.name.includes('.pending.') || entry.name.includes(' (multipart ');
+
+/**
+ * The bytes of an upload, read through the module's download route ({@link storedBytes}); on the
+ * file backend, also checks that the data file holds exactly those bytes, nothing past the offset.
+ *
+ * An unfinished upload on S3 is the exception: its bytes sit in the parts of a multipart upload in
+ * progress, which S3 cannot read back, and in a `.pending` object (bytes short of a part); the
+ * download route cannot serve them. Its bytes are then read from the bucket: the one `.pending`
+ * object, with no part stored and nothing else under its id, which holds for every upload smaller
+ * than a part (8 MiB by default), as all in the protocol suites are.
+ *
+ * `expired`: the upload expired unfinished, so the route answers 410 and its bytes are read from
+ * the storage itself (the data file, or the `.pending` object).
+ */
+export async function storedBytesOf(app: INestApplication, uploadUrl: string, options: { expired?: boolean } = {}): Promise<Buffer> {
+  const backend = app.get<TusStorageBackend>(TusStorageBackend);
+  if (backend instanceof S3StorageBackend) {
+    const upload = await backend.get(uploadIdOf(uploadUrl));
+    if (upload.completedAt === null) return unfinishedS3Bytes(app, backend, upload.id);
+  }
+  if (backend instanceof FileStorageBackend && options.expired) return readFile(join(backend.directory, uploadIdOf(uploadUrl)));
+  const served = await storedBytes(uploadUrl);
+  if (backend instanceof FileStorageBackend) {
+    const onDisk = await readFile(join(backend.directory, uploadIdOf(uploadUrl)));
+    if (!onDisk.equals(served)) {
+      throw new Error(`the data file holds ${onDisk.length} bytes (${JSON.stringify(onDisk.toString())}), the download served ${served.length}`);
+    }
+  }
+  return served;
+}
+
+/**
+ * The bytes of an unfinished S3 upload: its one `.pending` object, once the upload holds nothing
+ * else. A request whose client saw its connection cut may still be finishing (its `.info` already
+ * written, its lock or the `.pending` it replaced not yet deleted): what it leaves for a moment is
+ * waited out, what it leaves for good fails the test.
+ */
+async function unfinishedS3Bytes(app: INestApplication, backend: S3StorageBackend, id: string): Promise<Buffer> {
+  let entries: StoredEntry[] = [];
+  let pending: StoredEntry[] = [];
+  await eventually(async () => {
+    entries = (await storedEntries(app)).filter((entry) => entry.name === id || entry.name.startsWith(`${id}.`) || entry.name.startsWith(`${id} `));
+    pending = entries.filter((entry) => entry.name.startsWith(`${id}.pending.`));
+    const unexpected = entries.filter((entry) => entry.name !== `${id}.info` && !pending.includes(entry) && !(entry.name.startsWith(`${id} (multipart`) && entry.size === 0));
+    return pending.length <= 1 && unexpected.length === 0;
+  }, SETTLE_MS).catch(() => {
+    throw new Error(`unfinished S3 upload ${id} holds more than its .info and one .pending object: ${JSON.stringify(entries)}`);
+  });
+  if (pending.length === 0) return Buffer.alloc(0);
+  const client = createTestS3Client(s3ServerFromEnv());
+  try {
+    const object = await client.send(new GetObjectCommand({ Bucket: backend.bucket, Key: `${backend.keyPrefix}${pending[0]!.name}` }));
+    return Buffer.from(await object.Body!.transformToByteArray());
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * An upload's `.info` as the backend persisted it (the file of the upload folder, or the S3
+ * object), parsed but not decoded: what a restarted process will read.
+ */
+export async function storedInfoJson(app: INestApplication, id: string): Promise<Record<string, unknown>> {
+  const backend = app.get<TusStorageBackend>(TusStorageBackend);
+  if (backend instanceof FileStorageBackend) return JSON.parse(await readFile(join(backend.directory, `${id}.info`), 'utf8')) as Record<string, unknown>;
+  if (!(backend instanceof S3StorageBackend)) throw new Error(`storedInfoJson does not know ${backend.constructor.name}`);
+  const client = createTestS3Client(s3ServerFromEnv());
+  try {
+    const object = await client.send(new GetObjectCommand({ Bucket: backend.bucket, Key: `${backend.keyPrefix}${id}.info` }));
+    return JSON.parse(await object.Body!.transformToString()) as Record<string, unknown>;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Sends `request` and expects it refused with `statuses` (one of them, when several), with no
+ * `Location`, leaving what `stored` lists (names or entries of the storage) as it was: a refused
+ * request creates nothing.
+ */
+export async function expectRefusedLeaving(
+  stored: () => Promise<unknown>,
+  request: () => Promise<TestResponse>,
+  ...statuses: number[]
+): Promise<TestResponse> {
+  const before = await stored();
+  const response = await request();
+  if (statuses.length === 1) expect(response.status).toBe(statuses[0]);
+  else expect(statuses).toContain(response.status);
+  expect(response.headers.location).toBeUndefined();
+  expect(await stored()).toEqual(before);
+  return response;
+}
+
+/** How long a request that has answered (or lost its client) may take to clear up after itself. */
+const SETTLE_MS = 5_000;
+
+async function fileEntries(directory: string): Promise<StoredEntry[]> {
+  const entries = await Promise.all(
+    (await readdir(directory)).map(async (name) => {
+      try {
+        return { name, size: (await stat(join(directory, name))).size };
+      } catch (error) {
+        // A temporary file renamed away between readdir and stat.
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+    }),
+  );
+  return entries.filter((entry): entry is StoredEntry => entry !== undefined);
+}
+
+async function s3Entries(backend: S3StorageBackend): Promise<StoredEntry[]> {
+  const client = createTestS3Client(s3ServerFromEnv());
+  try {
+    const { bucket, keyPrefix } = backend;
+    const entries: StoredEntry[] = (await objectsUnder(client, bucket, keyPrefix)).map(({ key, size }) => ({ name: key.slice(keyPrefix.length), size }));
+    for (const upload of await multipartUploadsIn(client, bucket, keyPrefix)) {
+      const parts = await partsOf(client, bucket, upload.key, upload.uploadId);
+      entries.push({
+        name: `${upload.key.slice(keyPrefix.length)} (multipart ${upload.uploadId})`,
+        size: parts.reduce((sum, part) => sum + part.size, 0),
+      });
+    }
+    return entries;
+  } finally {
+    client.destroy();
+  }
+}
