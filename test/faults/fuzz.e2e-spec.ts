@@ -13,7 +13,7 @@ import { rawExchange } from '../support/fuzz/raw-http.js';
 import { describeRequest, FuzzModel, type FuzzRequest, serialize } from '../support/fuzz/requests.js';
 import { mutate } from '../support/fuzz/mutations.js';
 import { diffTrees, snapshotTree, type TreeSnapshot } from '../support/fuzz/tree.js';
-import { MEMORY_PROBE_FLAGS, measureMemory, type MemoryFigures } from '../support/fuzz/memory.js';
+import { MEMORY_PROBE_FLAGS, measureMemory, type MemoryFigures } from '../support/servers/process-memory.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';

@@ -93,22 +93,25 @@ describe('AzureBlobStorageBackend on Azurite', () => {
     let upload = await backend.create(newUpload(8 * MiB));
     const twin = new AzureBlobStorageBackend({ containerClient: container, keyPrefix: PREFIX, blockSize: MiB });
     const name = `${PREFIX}${upload.id}`;
-    let changed = false;
+    // The other writer's change, once started. The running write can fail on the changed .info
+    // before the twin's own answer arrives, so the test waits for that answer rather than a flag.
+    let change: Promise<unknown> | undefined;
     const body = Readable.from(
       (async function* () {
         for (let n = 0; n < 8; n++) {
           yield randomBytes(MiB);
           // Once the first blocks are recorded, another writer (a takeover) changes the upload.
-          if (!changed && ((await readInfo(container, name))?.offset ?? 0) > 0) {
-            await twin.update(await twin.get(upload.id), { expiresAt: null });
-            changed = true;
+          if (!change && ((await readInfo(container, name))?.offset ?? 0) > 0) {
+            change = twin.get(upload.id).then((seen) => twin.update(seen, { expiresAt: null }));
+            await change;
           }
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       })(),
     );
     await expect(backend.write(upload, { stream: body, stages: [], verify: async () => undefined, keepOnInterrupt: true })).rejects.toBeInstanceOf(OffsetMismatchError);
-    expect(changed).toBe(true);
+    expect(change).toBeDefined();
+    await change;
     upload = await backend.get(upload.id);
     expect(upload.expiresAt).toBeNull();
     expect(upload.offset).toBeLessThan(8 * MiB);
