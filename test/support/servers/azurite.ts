@@ -1,20 +1,11 @@
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { AzureBlobStorageBackend, type AzureBlobStorageOptions } from 'nestjs-tus/azure';
 import type { BackendFixture } from '../apps/backends.js';
+import { registerAzureBackend, StagedBlockTap, tappedContainer } from '../storage/azure-staged-tap.js';
+import { azuriteConnectionString, azuritePortFromEnv, startAzuriteProcess } from './azurite-process.mjs';
 
-/** Azurite's development account: public and fixed (the same in every Azurite). */
-const ACCOUNT = 'devstoreaccount1';
-const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-
-/** An Azurite blob service of one test file's own, on a free loopback port. */
+/** An Azurite blob service on a loopback port: the run's shared one, or a test file's own. */
 export interface Azurite {
   port: number;
   /** `AZURE_STORAGE_CONNECTION_STRING` for it. */
@@ -23,48 +14,29 @@ export interface Azurite {
   service: BlobServiceClient;
   /** A fresh container; `dispose()` deletes it. */
   createContainer(label?: string): Promise<{ container: ContainerClient; dispose(): Promise<void> }>;
+  /** Stops a test file's own Azurite; does nothing to the shared one. */
   stop(): Promise<void>;
 }
 
-const AZURITE_BLOB = join(dirname(createRequire(import.meta.url).resolve('azurite/package.json')), 'dist/src/blob/main.js');
-
 /**
- * Starts `azurite-blob` (the npm devDependency) with its data in a temporary folder:
- * `--skipApiVersionCheck` (the SDK speaks a newer API version than the emulator knows), `--loose`
- * (it ignores headers it does not support instead of failing), `--disableTelemetry` (no traffic
- * off this machine). Two test files may pick the same free port at once: a failed start tries
- * another.
+ * An Azurite of the test file's own (see startAzuriteProcess in azurite-process.mjs): for a test
+ * that stops it. Every other test uses {@link sharedAzurite}, started once per run.
  */
 export async function startAzurite(): Promise<Azurite> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const port = await freePort();
-    const location = await mkdtemp(join(tmpdir(), `nestjs-tus-azurite-${port}-`));
-    const child = spawn(
-      process.execPath,
-      [AZURITE_BLOB, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--skipApiVersionCheck', '--loose', '--silent', '--disableTelemetry'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    // A test file that dies (a failed assertion before its afterAll, a killed worker) takes its
-    // Azurite with it: a leftover would hold its port and folder for good.
-    const reap = () => child.kill('SIGKILL');
-    process.once('exit', reap);
-    child.once('exit', () => process.off('exit', reap));
-    try {
-      await listening(child);
-      return running(port, child, location);
-    } catch (error) {
-      lastError = error;
-      child.kill('SIGKILL');
-      await rm(location, { recursive: true, force: true });
-    }
-  }
-  throw lastError;
+  const started = await startAzuriteProcess();
+  return onPort(started.port, started.stop);
 }
 
-function running(port: number, child: ChildProcess, location: string): Azurite {
-  const connectionString =
-    `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};` + `BlobEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`;
+/**
+ * The Azurite the jest globalSetup started for the whole run (`AZURITE_PORT`); every test file
+ * makes containers of its own on it. `stop()` leaves it running.
+ */
+export function sharedAzurite(): Azurite {
+  return onPort(azuritePortFromEnv(), async () => undefined);
+}
+
+function onPort(port: number, stop: () => Promise<void>): Azurite {
+  const connectionString = azuriteConnectionString(port);
   const service = BlobServiceClient.fromConnectionString(connectionString);
   return {
     port,
@@ -76,46 +48,8 @@ function running(port: number, child: ChildProcess, location: string): Azurite {
       await container.create();
       return { container, dispose: async () => void (await container.deleteIfExists()) };
     },
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
-      await rm(location, { recursive: true, force: true });
-    },
+    stop,
   };
-}
-
-/** Resolves once Azurite says it listens; rejects when it exits first or says nothing for 30 s. */
-function listening(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${output}`)), 30_000);
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      if (/successfully listens/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Azurite exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The sample app's environment for storing in `container` (`TUS_STORAGE=azure`). */
@@ -125,17 +59,22 @@ export function sampleAzureEnv(azurite: Azurite, container: string): Record<stri
 
 /**
  * The Azure backend as a fixture of `startTusApp` (`extra.backend`): a fresh container on
- * `azurite` per app, deleted by `cleanup`.
+ * `azurite` per app, deleted by `cleanup`. The backend's client keeps the bytes of the blocks it
+ * stages (see StagedBlockTap), so that `storedBytesOf` can read an unfinished upload.
  */
 export function azureBackendFixture(azurite: Azurite, options: Partial<AzureBlobStorageOptions> = {}): BackendFixture & { containers: ContainerClient[] } {
   const containers: ContainerClient[] = [];
   return {
-    name: 'azure' as BackendFixture['name'],
+    name: 'azure',
+    kind: 'object store',
     containers,
     create: async () => {
       const { container, dispose } = await azurite.createContainer('e2e');
       containers.push(container);
-      return { options: { storage: new AzureBlobStorageBackend({ containerClient: container, keyPrefix: 'uploads/', ...options }) }, cleanup: dispose };
+      const tap = new StagedBlockTap();
+      const backend = new AzureBlobStorageBackend({ containerClient: tappedContainer(azurite.port, container.containerName, tap), keyPrefix: 'uploads/', ...options });
+      registerAzureBackend(backend, { container, tap });
+      return { options: { storage: backend }, cleanup: dispose };
     },
   };
 }
