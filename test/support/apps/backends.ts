@@ -13,6 +13,11 @@ export interface BackendFixture {
    * at a time rather than byte by byte.
    */
   kind: 'file system' | 'object store';
+  /**
+   * The `backend` label of its metrics and the `tus.storage.backend` of its spans: the backend's
+   * class name less `StorageBackend`, lower-cased (`backendName` in the library).
+   */
+  label: string;
   /** Module options selecting this backend, fresh for one app; `cleanup` removes what it stored. */
   create(): Promise<{ options: TusModuleOptions; cleanup(): Promise<void> }>;
 }
@@ -20,6 +25,7 @@ export interface BackendFixture {
 export const fileBackend: BackendFixture = {
   name: 'file',
   kind: 'file system',
+  label: 'file',
   // startTusApp gives each app its own temporary uploadDir.
   create: async () => ({ options: {}, cleanup: async () => undefined }),
 };
@@ -27,6 +33,7 @@ export const fileBackend: BackendFixture = {
 export const s3Backend: BackendFixture = {
   name: 's3',
   kind: 'object store',
+  label: 's3',
   create: async () => {
     const client = createTestS3Client(s3ServerFromEnv());
     const { bucket, dispose } = await createTestBucket(client, 'e2e');
@@ -44,6 +51,9 @@ export const s3Backend: BackendFixture = {
 export const azureBackend: BackendFixture = {
   name: 'azure',
   kind: 'object store',
+  // AzureBlobStorageBackend: not `azure`. The README names the labels `file`, `s3`, or a custom
+  // backend's class name; the Azure backend is labelled by that last rule.
+  label: 'azureblob',
   create: () => azureBackendFixture(sharedAzurite()).create(),
 };
 

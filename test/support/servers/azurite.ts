@@ -67,6 +67,7 @@ export function azureBackendFixture(azurite: Azurite, options: Partial<AzureBlob
   return {
     name: 'azure',
     kind: 'object store',
+    label: 'azureblob',
     containers,
     create: async () => {
       const { container, dispose } = await azurite.createContainer('e2e');
