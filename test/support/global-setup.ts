@@ -8,10 +8,14 @@ import { exportAzurite, startAzuriteProcess, type AzuriteProcess } from './serve
  * loopback, installed if missing, or the one `S3_ENDPOINT` names) and the Azurite the Azure tests
  * use (the `azurite` devDependency on a free loopback port, or the one `AZURITE_PORT` names). Jest's
  * workers inherit the S3_* and AZURITE_PORT variables; global-teardown.ts stops what was started.
+ * `NESTJS_TUS_PREBUILT=1` (set by scripts/test.mjs for its runs on other Node versions, after the
+ * first run built dist/) skips the build.
  */
 export default async function globalSetup(): Promise<void> {
-  execFileSync('npx', ['nest', 'build', 'tus'], { stdio: 'inherit' });
-  execFileSync('npx', ['nest', 'build', 'sample'], { stdio: 'inherit' });
+  if (process.env.NESTJS_TUS_PREBUILT !== '1') {
+    execFileSync('npx', ['nest', 'build', 'tus'], { stdio: 'inherit' });
+    execFileSync('npx', ['nest', 'build', 'sample'], { stdio: 'inherit' });
+  }
   const started = Date.now();
   const [server, azurite] = await Promise.all([startS3Server(), startSharedAzurite()]);
   console.log(`\nS3 test server ${server.endpoint} and Azurite on port ${azurite.port} ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
