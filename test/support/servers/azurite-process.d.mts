@@ -8,8 +8,9 @@ export interface AzuriteProcess {
   port: number;
   /** `AZURE_STORAGE_CONNECTION_STRING` for it. */
   connectionString: string;
-  /** Its data folder (removed by `stop()`). */
+  /** Its data folder (removed by `stop()` unless the caller gave it). */
   location: string;
+  /** A graceful stop (SIGTERM: Azurite saves its metadata, which it otherwise saves every 5 s). */
   stop(): Promise<void>;
 }
 
@@ -17,10 +18,11 @@ export interface AzuriteProcess {
 export declare function azuriteConnectionString(port: number): string;
 
 /**
- * Starts `azurite-blob` on a free loopback port with its data in a temporary folder; it dies with
- * the process that started it.
+ * Starts `azurite-blob` on a free loopback port with its data in a temporary folder, or where
+ * `at` says (a stopped one started again: its port, its folder, kept by `stop()`); it dies with the
+ * process that started it.
  */
-export declare function startAzuriteProcess(): Promise<AzuriteProcess>;
+export declare function startAzuriteProcess(at?: { port?: number; location?: string }): Promise<AzuriteProcess>;
 
 /** Sets `AZURITE_PORT`, which Jest's workers inherit. */
 export declare function exportAzurite(server: Pick<AzuriteProcess, 'port'>): void;

@@ -26,12 +26,18 @@ export function azuriteConnectionString(port) {
  * off this machine). Two callers may pick the same free port at once: a failed start tries
  * another. The process dies with the one that started it (a test file that failed before its
  * afterAll, a killed worker: a leftover would hold its port and folder for good).
+ *
+ * `at.port` and `at.location` start it again where a stopped one was (the same port, the same
+ * data); a folder given is the caller's, left in place by `stop()`.
  */
-export async function startAzuriteProcess() {
+export async function startAzuriteProcess(at = {}) {
   let lastError;
   for (let attempt = 0; attempt < 4; attempt++) {
-    const port = await freePort();
-    const location = await mkdtemp(join(tmpdir(), `nestjs-tus-azurite-${port}-`));
+    // A port just freed by a stopped Azurite may linger a moment: the same one is tried again.
+    if (attempt > 0 && at.port !== undefined) await new Promise((resolve) => setTimeout(resolve, 250));
+    const port = at.port ?? (await freePort());
+    const location = at.location ?? (await mkdtemp(join(tmpdir(), `nestjs-tus-azurite-${port}-`)));
+    const removeLocation = () => (at.location === undefined ? rm(location, { recursive: true, force: true }) : Promise.resolve());
     const child = spawn(
       process.execPath,
       [AZURITE_BLOB, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--skipApiVersionCheck', '--loose', '--silent', '--disableTelemetry'],
@@ -51,13 +57,13 @@ export async function startAzuriteProcess() {
             child.kill('SIGTERM');
             await once(child, 'exit');
           }
-          await rm(location, { recursive: true, force: true });
+          await removeLocation();
         },
       };
     } catch (error) {
       lastError = error;
       child.kill('SIGKILL');
-      await rm(location, { recursive: true, force: true });
+      await removeLocation();
     }
   }
   throw lastError;

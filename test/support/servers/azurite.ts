@@ -1,9 +1,12 @@
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { BlobServiceClient, ContainerClient, newPipeline, StorageSharedKeyCredential, type StoragePipelineOptions } from '@azure/storage-blob';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AzureBlobStorageBackend, type AzureBlobStorageOptions } from 'nestjs-tus/azure';
 import type { BackendFixture } from '../apps/backends.js';
 import { registerAzureBackend, StagedBlockTap, tappedContainer } from '../storage/azure-staged-tap.js';
-import { azuriteConnectionString, azuritePortFromEnv, startAzuriteProcess } from './azurite-process.mjs';
+import { AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY, azuriteConnectionString, azuritePortFromEnv, startAzuriteProcess } from './azurite-process.mjs';
 
 /** An Azurite blob service on a loopback port: the run's shared one, or a test file's own. */
 export interface Azurite {
@@ -25,6 +28,42 @@ export interface Azurite {
 export async function startAzurite(): Promise<Azurite> {
   const started = await startAzuriteProcess();
   return onPort(started.port, started.stop);
+}
+
+/** An Azurite of a test file's own that the test takes down and brings back (see {@link startRestartableAzurite}). */
+export interface RestartableAzurite extends Azurite {
+  /** Stops it (SIGTERM) and waits until it is gone; its data stays. */
+  down(): Promise<void>;
+  /** Starts it again on the same port with the same data; resolves once it listens. */
+  up(): Promise<void>;
+}
+
+/**
+ * An Azurite of the test file's own that can go down and come back, as the service's front end
+ * does in a restart: stopped gracefully, because Azurite keeps its metadata in memory and saves it
+ * every 5 s (a SIGKILL would lose writes it had acknowledged, which the real service never does).
+ */
+export async function startRestartableAzurite(): Promise<RestartableAzurite> {
+  const location = await mkdtemp(join(tmpdir(), 'nestjs-tus-azurite-restart-'));
+  const first = await startAzuriteProcess({ location });
+  const { port } = first;
+  let running: { stop(): Promise<void> } | undefined = first;
+  const down = async () => {
+    const stopping = running;
+    running = undefined;
+    await stopping?.stop();
+  };
+  const azurite = onPort(port, async () => {
+    await down();
+    await rm(location, { recursive: true, force: true });
+  });
+  return {
+    ...azurite,
+    down,
+    up: async () => {
+      running = await startAzuriteProcess({ port, location });
+    },
+  };
 }
 
 /**
@@ -50,6 +89,16 @@ function onPort(port: number, stop: () => Promise<void>): Azurite {
     },
     stop,
   };
+}
+
+/**
+ * A client on `container` of the development account reached at `origin` (Azurite's, or a proxy's in
+ * front of it), signed with the account's shared key as a client from a connection string is;
+ * `options` sets its retries and timeouts.
+ */
+export function containerClientAt(origin: string, container: string, options: StoragePipelineOptions = {}): ContainerClient {
+  const pipeline = newPipeline(new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY), options);
+  return new ContainerClient(`${origin}/${AZURITE_ACCOUNT}/${container}`, pipeline);
 }
 
 /** The sample app's environment for storing in `container` (`TUS_STORAGE=azure`). */
