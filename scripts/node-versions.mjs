@@ -16,7 +16,7 @@ export const DEFAULT_NODE_VERSIONS = ['24', '26'];
  * handling of bodies, timeouts, cut and stalled connections (patch, slow-clients, stalled-requests,
  * network-faults, fuzz, races), streams and the file system (protocol suites, file-storage,
  * disk-full, cleanup, expiration), child processes and signals (crash*, shutdown, cross-process-lock,
- * process-identity), the S3 SDK's HTTP client (s3-*), tus-js-client, and the unit specs.
+ * process-identity), the S3 and Azure SDKs' HTTP clients (s3-*, azure-*), tus-js-client, and the unit specs.
  */
 export const SKIPPED_ON_OTHER_VERSIONS = [
   ['/test/platforms/(ietf-)?sample-page\\.e2e-spec\\.ts$', 'drives Chromium: tests the browser and the sample page, not Node'],

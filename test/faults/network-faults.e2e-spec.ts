@@ -7,7 +7,9 @@ import { setImmediate as tick, setTimeout as sleep } from 'node:timers/promises'
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { UploadOptions } from 'tus-js-client';
+import type { TusStorageBackend } from 'nestjs-tus';
 import { S3StorageBackend } from 'nestjs-tus/s3';
+import { AzureBlobStorageBackend } from 'nestjs-tus/azure';
 import { eventually } from '../support/eventually.js';
 import { KiB, MiB, sha256 } from '../support/bytes.js';
 import { SOAK } from '../support/soak.js';
@@ -16,12 +18,68 @@ import { FuzzRandom, fuzzSeed } from '../support/fuzz/random.js';
 import { patchHeaders, send, storedBytes, TUS } from '../support/http/requests.js';
 import { startPrivateRgw, type PrivateRgw } from '../support/servers/private-rgw.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv } from '../support/servers/s3-server.js';
+import { containerClientAt, sharedAzurite, startRestartableAzurite, type RestartableAzurite } from '../support/servers/azurite.js';
 import { TcpProxy, type ConnectionPlan } from '../support/http/tcp-proxy.js';
 import { openConnections, PLATFORMS, type RunningApp, startTusApp, type TusApp } from '../support/apps/tus-app.js';
 import { CutResponseAwareHttpStack, runUpload } from '../support/http/tus-client.js';
 
 /** Without these the SDK waits forever on a silent S3 connection (its defaults are 0: none). */
 const S3_TIMEOUTS = { connectionTimeout: 2_000, socketTimeout: 5_000 };
+/**
+ * Without these the Azure SDK waits for ever on a silent connection, and tries a call 4 times over
+ * some 30 s (4 s, 8 s, 16 s apart) before the app hears of a failure. `tryTimeoutInMs` is no client
+ * deadline (only the service's `timeout` parameter): `answerWithinMs` is (see containerClientAt).
+ */
+const AZURE_CLIENT = { retryOptions: { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1_000, tryTimeoutInMs: 5_000 }, answerWithinMs: 5_000 };
+
+/** An object store the app reaches through a faulty proxy: a bucket or container of the test's own, on the run's server. */
+interface ProxiedStore {
+  name: 'S3' | 'Azure';
+  create(): Promise<{
+    /** The store's server, which the proxy forwards to. */
+    origin: string;
+    /** The backend, its client connecting to `proxyOrigin` with the timeouts above. */
+    backendVia(proxyOrigin: string): { storage: TusStorageBackend; dispose(): Promise<void> };
+    dispose(): Promise<void>;
+  }>;
+}
+
+const PROXIED_STORES: ProxiedStore[] = [
+  {
+    name: 'S3',
+    create: async () => {
+      const server = s3ServerFromEnv();
+      const direct = createTestS3Client(server);
+      const { bucket, dispose } = await createTestBucket(direct, 'net-faults');
+      return {
+        origin: server.endpoint,
+        backendVia: (proxyOrigin) => {
+          const client = createTestS3Client({ ...server, endpoint: proxyOrigin }, { requestHandler: S3_TIMEOUTS });
+          return { storage: new S3StorageBackend({ client, bucket, keyPrefix: 'up/' }), dispose: async () => client.destroy() };
+        },
+        dispose: async () => {
+          await dispose();
+          direct.destroy();
+        },
+      };
+    },
+  },
+  {
+    name: 'Azure',
+    create: async () => {
+      const azurite = sharedAzurite();
+      const { container, dispose } = await azurite.createContainer('net-faults');
+      return {
+        origin: `http://127.0.0.1:${azurite.port}`,
+        backendVia: (proxyOrigin) => {
+          const containerClient = containerClientAt(proxyOrigin, container.containerName, AZURE_CLIENT);
+          return { storage: new AzureBlobStorageBackend({ containerClient, keyPrefix: 'up/' }), dispose: async () => undefined };
+        },
+        dispose,
+      };
+    },
+  },
+];
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -180,33 +238,29 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
     }, 120_000);
   });
 
-  describe('app → faulty proxy → S3', () => {
+  describe.each(PROXIED_STORES)('app → faulty proxy → $name', (store) => {
     let app: RunningApp;
     let proxy: TcpProxy;
-    let client: S3Client;
     let dispose: () => Promise<void>;
 
     beforeAll(async () => {
-      const server = s3ServerFromEnv();
-      const direct = createTestS3Client(server);
-      const bucket = await createTestBucket(direct, 'net-faults');
+      const made = await store.create();
+      proxy = await TcpProxy.start(made.origin);
+      const backend = made.backendVia(proxy.origin);
       dispose = async () => {
-        await bucket.dispose();
-        direct.destroy();
+        await backend.dispose();
+        await made.dispose();
       };
-      proxy = await TcpProxy.start(server.endpoint);
-      client = createTestS3Client({ ...server, endpoint: proxy.origin }, { requestHandler: S3_TIMEOUTS });
-      app = await startTusApp({ idleTimeoutSeconds: 10, storage: new S3StorageBackend({ client, bucket: bucket.bucket, keyPrefix: 'up/' }) }, { platform });
+      app = await startTusApp({ idleTimeoutSeconds: 10, storage: backend.storage }, { platform });
     });
     afterAll(async () => {
-      // The proxy first: whatever S3 call is still open ends at once rather than at its timeout.
+      // The proxy first: whatever storage call is still open ends at once rather than at its timeout.
       await proxy?.close();
       await app?.close();
-      client?.destroy();
       await dispose?.();
     }, 60_000);
 
-    it('the app’s S3 connections cut, stalled and slowed mid-upload: the client’s retries finish byte-exact', async () => {
+    it(`the app’s ${store.name} connections cut, stalled and slowed mid-upload: the client’s retries finish byte-exact`, async () => {
       const seed = fuzzSeed();
       const random = new FuzzRandom(seed);
       const files = Array.from({ length: SOAK ? 8 : 3 }, () => randomBytes(random.between(11 * MiB, 16 * MiB)));
@@ -216,13 +270,16 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
       const faulty = first + (SOAK ? 80 : 24);
       proxy.planFor = (index): ConnectionPlan => {
         if (index >= faulty) return (kinds.pass++, {});
-        // The first connection is cut inside its first request's head (any signed S3 request's
-        // is longer), so that at least one fault lands however the SDK pools its connections.
+        // The first connection is cut inside its first request's head (any signed request's is
+        // longer), and the next, which the SDK's retry opens, stalls within its first 64 KiB: a cut
+        // and a stall land however few connections the SDK keeps (the Azure SDK, 5-9 a run here,
+        // may otherwise never meet a stall, which its defaults would wait on for ever).
         if (index === first) return (kinds.cutUp++, { up: { cutAfter: random.between(100, 400) } });
+        if (index === first + 1) return (kinds.stall++, { up: { stallAfter: random.between(500, 64 * KiB), stallMs: Infinity } });
         const r = random.next();
-        // Somewhere in a part upload (8 MiB parts, the backend's default), an .info write or a read.
+        // Somewhere in a part or block upload (8 MiB, the backends' default), an .info write or a read.
         if (r < 0.3) return (kinds.cutUp++, { up: { cutAfter: random.between(500, 6 * MiB) } });
-        // The answer lost: S3 did it, the app does not know.
+        // The answer lost: the store did it, the app does not know.
         if (r < 0.45) return (kinds.cutDown++, { down: { cutAfter: random.between(100, 2 * KiB) } });
         if (r < 0.55) return (kinds.stall++, { up: { stallAfter: random.between(500, 6 * MiB), stallMs: Infinity } });
         if (r < 0.75) return (kinds.slow++, { up: { bytesPerSecond: 8 * MiB } });
@@ -237,15 +294,16 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
         await expectUnlocked(url, files[index]!);
       }
       console.log(
-        `[network-faults] ${platform} app→S3 seed ${seed}: ${files.length} uploads in ${seconds.toFixed(1)} s; ` +
+        `[network-faults] ${platform} app→${store.name} seed ${seed}: ${files.length} uploads in ${seconds.toFixed(1)} s; ` +
           `proxy ${JSON.stringify(proxy.stats)}; plans ${JSON.stringify(kinds)}; client ${log}`,
       );
-      // The faults landed on the app's S3 connections (the SDK's own retries may absorb them, so
-      // the tus client's retries are reported, not required).
-      expect(proxy.stats.cut + proxy.stats.stalled).toBeGreaterThan(0);
+      // The faults landed on the app's storage connections (the SDK's own retries may absorb them,
+      // so the tus client's retries are reported, not required).
+      expect(proxy.stats.cut).toBeGreaterThan(0);
+      expect(proxy.stats.stalled).toBeGreaterThan(0);
     }, 180_000);
 
-    it('while S3 refuses connections, a request is answered 503 with a one-line reason, not a 500 or a hang', async () => {
+    it(`while ${store.name} refuses connections, a request is answered 503 with a one-line reason, not a 500 or a hang`, async () => {
       const url = (await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 10 } })).headers.location!;
       proxy.refuseFor(60_000);
       proxy.cutAll(); // the SDK's pooled connections too
@@ -255,7 +313,7 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
         const patch = await send('PATCH', url, { headers: patchHeaders(0), body: 'abcdefghij' });
         const create = await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 10 } });
         const elapsed = Date.now() - started;
-        console.log(`[network-faults] ${platform} S3 refusing: HEAD ${head.status}, PATCH ${patch.status} "${patch.text.trim()}", POST ${create.status}, in ${elapsed} ms`);
+        console.log(`[network-faults] ${platform} ${store.name} refusing: HEAD ${head.status}, PATCH ${patch.status} "${patch.text.trim()}", POST ${create.status}, in ${elapsed} ms`);
         for (const response of [head, patch, create]) expect(response.status).toBe(503);
         expect(patch.text).toMatch(/^Storage unavailable[^\n]*\n$/);
       } finally {
@@ -286,43 +344,72 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
     }, 60_000);
 
     it('the client’s retries finish the upload once S3 is back', async () => {
-      const data = randomBytes(SOAK ? 64 * MiB : 24 * MiB);
-      const log = new RetryLog();
-      const outageMs = 3_000;
-      let restart: Promise<void> | undefined;
-      const times = { killedAt: 0, backAt: 0, firstProgressAfterBack: 0 };
-      let offsetAtKill = 0;
-      const { url } = await runUpload(data, {
-        endpoint: app.url,
-        chunkSize: 6 * MiB,
-        retryDelays: RETRY_DELAYS,
-        onShouldRetry: log.onShouldRetry,
-        onProgress: (sent) => {
-          if (restart === undefined && sent > data.length * 0.3) {
-            offsetAtKill = sent;
-            restart = (async () => {
-              await rgw.killGateway();
-              times.killedAt = Date.now();
-              await sleep(outageMs);
-              await rgw.startGateway();
-              times.backAt = Date.now();
-            })();
-          }
-        },
-        onChunkComplete: () => {
-          if (times.backAt > 0 && times.firstProgressAfterBack === 0) times.firstProgressAfterBack = Date.now();
-        },
-      });
-      const finishedAt = Date.now();
-      await restart;
-      expect(sha256(await storedBytes(url))).toBe(sha256(data));
-      await expectUnlocked(url, data);
-      expect(log.statuses.get(503) ?? 0).toBeGreaterThan(0);
-      console.log(
-        `[network-faults] ${platform} S3 restart: ${(data.length / MiB).toFixed(0)} MiB, gateway killed at ${(offsetAtKill / MiB).toFixed(1)} MiB sent, ` +
-          `down ${times.backAt - times.killedAt} ms, first chunk stored ${times.firstProgressAfterBack - times.backAt} ms after it was back, ` +
-          `upload finished ${finishedAt - times.backAt} ms after; client ${log}`,
-      );
+      await restartMidUpload(app.url, `${platform} S3 restart`, { down: () => rgw.killGateway(), up: () => rgw.startGateway() });
+    }, 120_000);
+  });
+
+  describe('Azurite stopped and started again mid-upload (an Azurite of its own, on the same port and data)', () => {
+    let azurite: RestartableAzurite;
+    let app: RunningApp;
+
+    beforeAll(async () => {
+      azurite = await startRestartableAzurite();
+      const { container } = await azurite.createContainer('restart');
+      const containerClient = containerClientAt(`http://127.0.0.1:${azurite.port}`, container.containerName, AZURE_CLIENT);
+      app = await startTusApp({ storage: new AzureBlobStorageBackend({ containerClient }) }, { platform });
+    }, 60_000);
+    afterAll(async () => {
+      // No container clean-up: the container goes with the private Azurite's folder.
+      await app?.close();
+      await azurite?.stop();
+    }, 60_000);
+
+    it('the client’s retries finish the upload once Azurite is back', async () => {
+      await restartMidUpload(app.url, `${platform} Azurite restart`, { down: () => azurite.down(), up: () => azurite.up() });
     }, 120_000);
   });
 });
+
+/**
+ * One upload with tus-js-client (6 MiB chunks) whose store goes down once 30% is sent and comes
+ * back 3 s later: the client's retries (answered 503 meanwhile) finish it byte-exact.
+ */
+async function restartMidUpload(endpoint: string, label: string, store: { down(): Promise<void>; up(): Promise<void> }): Promise<void> {
+  const data = randomBytes(SOAK ? 64 * MiB : 24 * MiB);
+  const log = new RetryLog();
+  const outageMs = 3_000;
+  let restart: Promise<void> | undefined;
+  const times = { killedAt: 0, backAt: 0, firstProgressAfterBack: 0 };
+  let offsetAtKill = 0;
+  const { url } = await runUpload(data, {
+    endpoint,
+    chunkSize: 6 * MiB,
+    retryDelays: RETRY_DELAYS,
+    onShouldRetry: log.onShouldRetry,
+    onProgress: (sent) => {
+      if (restart === undefined && sent > data.length * 0.3) {
+        offsetAtKill = sent;
+        restart = (async () => {
+          await store.down();
+          times.killedAt = Date.now();
+          await sleep(outageMs);
+          await store.up();
+          times.backAt = Date.now();
+        })();
+      }
+    },
+    onChunkComplete: () => {
+      if (times.backAt > 0 && times.firstProgressAfterBack === 0) times.firstProgressAfterBack = Date.now();
+    },
+  });
+  const finishedAt = Date.now();
+  await restart;
+  expect(sha256(await storedBytes(url))).toBe(sha256(data));
+  await expectUnlocked(url, data);
+  expect(log.statuses.get(503) ?? 0).toBeGreaterThan(0);
+  console.log(
+    `[network-faults] ${label}: ${(data.length / MiB).toFixed(0)} MiB, store down at ${(offsetAtKill / MiB).toFixed(1)} MiB sent, ` +
+      `down ${times.backAt - times.killedAt} ms, first chunk stored ${times.firstProgressAfterBack - times.backAt} ms after it was back, ` +
+      `upload finished ${finishedAt - times.backAt} ms after; client ${log}`,
+  );
+}

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { ContainerClient } from '@azure/storage-blob';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -12,6 +13,8 @@ import { SOAK } from '../support/soak.js';
 import { createUpload, head, offsetOf, patchHeaders, requestHead, send, slowBody, storedBytes, TUS, uploadIdOf } from '../support/http/requests.js';
 import { inspectS3Upload, s3ObjectsOf } from '../support/storage/s3-inspection.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
+import { blobsUnder, inspectAzureUpload, uncommittedBlocks } from '../support/storage/azure-inspection.js';
+import { sampleAzureEnv, sharedAzurite } from '../support/servers/azurite.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 
 const ROUNDS = SOAK ? 300 : 50;
@@ -19,18 +22,19 @@ const DELETE_ROUNDS = SOAK ? 30 : 6;
 
 /** One store shared by two sample processes, and what the test reads of it behind their backs. */
 interface SharedStore {
-  name: 'file' | 's3';
+  name: 'file' | 's3' | 'azure';
   /**
    * Chunk of a PATCH round. On S3 the 50 rounds cross two 8 MiB parts: at the second, both
-   * racers upload the same part number into the upload's one multipart upload.
+   * racers upload the same part number into the upload's one multipart upload. On Azure each
+   * request stages blocks under ids of its own: every round's two chunks are staged side by side.
    */
   roundChunk: number;
-  /** Size of the PATCH a DELETE races with (on S3, past a part: a multipart upload is in flight). */
+  /** Size of the PATCH a DELETE races with (on S3, past a part: a multipart upload is in flight; on Azure, past a block). */
   deleteChunk: number;
   setUp(): Promise<void>;
   env(): Record<string, string>;
   durable(id: string): Promise<number>;
-  /** Everything stored under the upload's name (files, objects, multipart uploads in progress). */
+  /** Everything stored under the upload's name (files, objects, multipart uploads in progress, blobs and their staged blocks). */
   traces(id: string): Promise<string[]>;
   tearDown(): Promise<void>;
 }
@@ -71,6 +75,30 @@ function sharedBucket(): SharedStore {
     tearDown: async () => {
       await bucket?.dispose();
       client?.destroy();
+    },
+  };
+}
+
+function sharedContainer(): SharedStore {
+  let made: { container: ContainerClient; dispose(): Promise<void> } | undefined;
+  const container = () => made!.container;
+  return {
+    name: 'azure',
+    roundChunk: 384 * KiB,
+    deleteChunk: 9 * MiB,
+    setUp: async () => {
+      made = await sharedAzurite().createContainer('races');
+    },
+    env: () => sampleAzureEnv(sharedAzurite(), container().containerName),
+    durable: async (id) => (await inspectAzureUpload(container(), id)).durable,
+    traces: async (id) => {
+      // Blobs with only uncommitted blocks are listed too.
+      const blobs = await blobsUnder(container(), id);
+      const staged = (await uncommittedBlocks(container(), id)).size;
+      return staged === 0 ? blobs : [...blobs, `${staged} uncommitted block(s)`];
+    },
+    tearDown: async () => {
+      await made?.dispose();
     },
   };
 }
@@ -122,7 +150,7 @@ function heldPatch(url: string, offset: number, body: Buffer): HeldPatch {
   };
 }
 
-describe.each([sharedFolder(), sharedBucket()])('two sample processes sharing one $name store, one on Express and one on Fastify', (store) => {
+describe.each([sharedFolder(), sharedBucket(), sharedContainer()])('two sample processes sharing one $name store, one on Express and one on Fastify', (store) => {
   let a: SampleProcess;
   let b: SampleProcess;
 
@@ -168,12 +196,14 @@ describe.each([sharedFolder(), sharedBucket()])('two sample processes sharing on
       if (targets[winner] === a) outcomes.expressWon++;
       winners.push(chunks[winner]!);
       // Durably stored, as HEAD says (every fifth round; on S3: the committed parts as S3 holds
-      // them, their ETags checked, and `.pending`).
+      // them, their ETags checked, and `.pending`; on Azure: the recorded blocks as Azure holds
+      // them, their sizes checked).
       if (round % 5 === 4 && round < ROUNDS - 1) expect(await store.durable(uploadIdOf(url))).toBe(offset + store.roundChunk);
     }
     expect(await offsetOf(url)).toBe(length);
     // Every part as its winner sent it (on S3, a loser's part upload of the same number would
-    // replace it: S3 keeps the last upload of a part number).
+    // replace it: S3 keeps the last upload of a part number; Azure likewise keeps the last upload
+    // of a block id, which the per-request ids avoid).
     expect((await storedBytes(url)).equals(Buffer.concat(winners))).toBe(true);
     console.log(
       `${store.name}: ${ROUNDS} rounds of ${store.roundChunk / KiB} KiB, both heads sent before both bodies (${refusedOnHead} refused on their head): ` +

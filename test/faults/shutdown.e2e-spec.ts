@@ -7,7 +7,7 @@ import { eventually } from '../support/eventually.js';
 import { MiB, sha256 } from '../support/bytes.js';
 import { offsetOf, storedBytes, uploadIdOf } from '../support/http/requests.js';
 import { startRelay, type Relay } from '../support/http/relay.js';
-import { bucketStore, folderStore } from '../support/storage/sample-stores.js';
+import { bucketStore, containerStore, folderStore } from '../support/storage/sample-stores.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
 
@@ -45,7 +45,7 @@ async function terminate(sample: SampleProcess): Promise<number> {
  * the middle of a single-PATCH upload: the process exits within the shutdown timeout, the next one
  * answers every byte the server had received, and the upload resumes to a matching sha256.
  */
-describe.each([folderStore(), bucketStore()])('SIGTERM mid-upload on the $name backend', (store) => {
+describe.each([folderStore(), bucketStore(), containerStore()])('SIGTERM mid-upload on the $name backend', (store) => {
   it.each(PLATFORMS)('%s: a client waiting mid-body loses nothing, and a client sending loses only what was in flight', async (platform) => {
     await store.setUp();
     const relay = await startRelay();
@@ -61,7 +61,7 @@ describe.each([folderStore(), bucketStore()])('SIGTERM mid-upload on the $name b
       const first = upload(relay, source, null, seen);
       await eventually(async () => relay.bodyBytes >= heldAt);
       const id = () => uploadIdOf(seen.url!);
-      // What the server got is on its way to storage (file) or in its part buffer (S3).
+      // What the server got is on its way to storage (file) or in its part (S3) or block (Azure) buffer.
       await sleep(500);
       exits.push(await terminate(sample));
       expect(await first).not.toBeNull();

@@ -25,7 +25,7 @@ async function startMeteredApp(target: (typeof TARGETS)[number], extra: { clock?
 }
 
 describe.each(TARGETS)('Prometheus metrics, $name', (target) => {
-  const backend = target.backend.name;
+  const backend = target.backend.label;
   let app: RunningApp;
 
   beforeAll(async () => {

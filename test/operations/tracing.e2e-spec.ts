@@ -49,7 +49,7 @@ describe.each(TARGETS)('OpenTelemetry spans, $name', (target) => {
       expect.objectContaining({ 'tus.upload.id': id, 'tus.upload.offset': MiB, 'tus.upload.new_offset': 2 * MiB, 'http.response.status_code': 204 }),
     ]);
 
-    const backend = target.backend.name;
+    const backend = target.backend.label;
     const creates = spans.filter((span) => span.name === 'tus.storage.create');
     expect(creates).toHaveLength(1);
     expect(creates[0]!.attributes).toMatchObject({ 'tus.storage.backend': backend, 'tus.upload.id': id });

@@ -1,20 +1,14 @@
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { BlobServiceClient, ContainerClient, newPipeline, StorageSharedKeyCredential, type StoragePipelineOptions } from '@azure/storage-blob';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AzureBlobStorageBackend, type AzureBlobStorageOptions } from 'nestjs-tus/azure';
 import type { BackendFixture } from '../apps/backends.js';
+import { registerAzureBackend, StagedBlockTap, tappedContainer } from '../storage/azure-staged-tap.js';
+import { AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY, azuriteConnectionString, azuritePortFromEnv, startAzuriteProcess } from './azurite-process.mjs';
 
-/** Azurite's development account: public and fixed (the same in every Azurite). */
-const ACCOUNT = 'devstoreaccount1';
-const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-
-/** An Azurite blob service of one test file's own, on a free loopback port. */
+/** An Azurite blob service on a loopback port: the run's shared one, or a test file's own. */
 export interface Azurite {
   port: number;
   /** `AZURE_STORAGE_CONNECTION_STRING` for it. */
@@ -23,48 +17,65 @@ export interface Azurite {
   service: BlobServiceClient;
   /** A fresh container; `dispose()` deletes it. */
   createContainer(label?: string): Promise<{ container: ContainerClient; dispose(): Promise<void> }>;
+  /** Stops a test file's own Azurite; does nothing to the shared one. */
   stop(): Promise<void>;
 }
 
-const AZURITE_BLOB = join(dirname(createRequire(import.meta.url).resolve('azurite/package.json')), 'dist/src/blob/main.js');
-
 /**
- * Starts `azurite-blob` (the npm devDependency) with its data in a temporary folder:
- * `--skipApiVersionCheck` (the SDK speaks a newer API version than the emulator knows), `--loose`
- * (it ignores headers it does not support instead of failing), `--disableTelemetry` (no traffic
- * off this machine). Two test files may pick the same free port at once: a failed start tries
- * another.
+ * An Azurite of the test file's own (see startAzuriteProcess in azurite-process.mjs): for a test
+ * that stops it. Every other test uses {@link sharedAzurite}, started once per run.
  */
 export async function startAzurite(): Promise<Azurite> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const port = await freePort();
-    const location = await mkdtemp(join(tmpdir(), `nestjs-tus-azurite-${port}-`));
-    const child = spawn(
-      process.execPath,
-      [AZURITE_BLOB, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--skipApiVersionCheck', '--loose', '--silent', '--disableTelemetry'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    // A test file that dies (a failed assertion before its afterAll, a killed worker) takes its
-    // Azurite with it: a leftover would hold its port and folder for good.
-    const reap = () => child.kill('SIGKILL');
-    process.once('exit', reap);
-    child.once('exit', () => process.off('exit', reap));
-    try {
-      await listening(child);
-      return running(port, child, location);
-    } catch (error) {
-      lastError = error;
-      child.kill('SIGKILL');
-      await rm(location, { recursive: true, force: true });
-    }
-  }
-  throw lastError;
+  const started = await startAzuriteProcess();
+  return onPort(started.port, started.stop);
 }
 
-function running(port: number, child: ChildProcess, location: string): Azurite {
-  const connectionString =
-    `DefaultEndpointsProtocol=http;AccountName=${ACCOUNT};AccountKey=${ACCOUNT_KEY};` + `BlobEndpoint=http://127.0.0.1:${port}/${ACCOUNT};`;
+/** An Azurite of a test file's own that the test takes down and brings back (see {@link startRestartableAzurite}). */
+export interface RestartableAzurite extends Azurite {
+  /** Stops it (SIGTERM) and waits until it is gone; its data stays. */
+  down(): Promise<void>;
+  /** Starts it again on the same port with the same data; resolves once it listens. */
+  up(): Promise<void>;
+}
+
+/**
+ * An Azurite of the test file's own that can go down and come back, as the service's front end
+ * does in a restart: stopped gracefully, because Azurite keeps its metadata in memory and saves it
+ * every 5 s (a SIGKILL would lose writes it had acknowledged, which the real service never does).
+ */
+export async function startRestartableAzurite(): Promise<RestartableAzurite> {
+  const location = await mkdtemp(join(tmpdir(), 'nestjs-tus-azurite-restart-'));
+  const first = await startAzuriteProcess({ location });
+  const { port } = first;
+  let running: { stop(): Promise<void> } | undefined = first;
+  const down = async () => {
+    const stopping = running;
+    running = undefined;
+    await stopping?.stop();
+  };
+  const azurite = onPort(port, async () => {
+    await down();
+    await rm(location, { recursive: true, force: true });
+  });
+  return {
+    ...azurite,
+    down,
+    up: async () => {
+      running = await startAzuriteProcess({ port, location });
+    },
+  };
+}
+
+/**
+ * The Azurite the jest globalSetup started for the whole run (`AZURITE_PORT`); every test file
+ * makes containers of its own on it. `stop()` leaves it running.
+ */
+export function sharedAzurite(): Azurite {
+  return onPort(azuritePortFromEnv(), async () => undefined);
+}
+
+function onPort(port: number, stop: () => Promise<void>): Azurite {
+  const connectionString = azuriteConnectionString(port);
   const service = BlobServiceClient.fromConnectionString(connectionString);
   return {
     port,
@@ -76,46 +87,32 @@ function running(port: number, child: ChildProcess, location: string): Azurite {
       await container.create();
       return { container, dispose: async () => void (await container.deleteIfExists()) };
     },
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await once(child, 'exit');
-      }
-      await rm(location, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 
-/** Resolves once Azurite says it listens; rejects when it exits first or says nothing for 30 s. */
-function listening(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${output}`)), 30_000);
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      if (/successfully listens/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Azurite exited with ${code}:\n${output}`));
+/**
+ * A client on `container` of the development account reached at `origin` (Azurite's, or a proxy's in
+ * front of it), signed with the account's shared key as a client from a connection string is;
+ * `options` sets its retries. `answerWithinMs` ends a try whose answer has not begun by then (the
+ * request's `timeout`): the SDK has no such deadline of its own, `retryOptions.tryTimeoutInMs` only
+ * asks the service to give up (its `timeout` query parameter), so a silent connection is waited on
+ * for ever.
+ */
+export function containerClientAt(origin: string, container: string, options: StoragePipelineOptions & { answerWithinMs?: number } = {}): ContainerClient {
+  const { answerWithinMs, ...pipelineOptions } = options;
+  const pipeline = newPipeline(new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY), pipelineOptions);
+  if (answerWithinMs !== undefined) {
+    pipeline.factories.unshift({
+      create: (next) => ({
+        sendRequest: (request) => {
+          request.timeout = answerWithinMs;
+          return next.sendRequest(request);
+        },
+      }),
     });
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+  }
+  return new ContainerClient(`${origin}/${AZURITE_ACCOUNT}/${container}`, pipeline);
 }
 
 /** The sample app's environment for storing in `container` (`TUS_STORAGE=azure`). */
@@ -125,17 +122,23 @@ export function sampleAzureEnv(azurite: Azurite, container: string): Record<stri
 
 /**
  * The Azure backend as a fixture of `startTusApp` (`extra.backend`): a fresh container on
- * `azurite` per app, deleted by `cleanup`.
+ * `azurite` per app, deleted by `cleanup`. The backend's client keeps the bytes of the blocks it
+ * stages (see StagedBlockTap), so that `storedBytesOf` can read an unfinished upload.
  */
 export function azureBackendFixture(azurite: Azurite, options: Partial<AzureBlobStorageOptions> = {}): BackendFixture & { containers: ContainerClient[] } {
   const containers: ContainerClient[] = [];
   return {
-    name: 'azure' as BackendFixture['name'],
+    name: 'azure',
+    kind: 'object store',
+    label: 'azureblob',
     containers,
     create: async () => {
       const { container, dispose } = await azurite.createContainer('e2e');
       containers.push(container);
-      return { options: { storage: new AzureBlobStorageBackend({ containerClient: container, keyPrefix: 'uploads/', ...options }) }, cleanup: dispose };
+      const tap = new StagedBlockTap();
+      const backend = new AzureBlobStorageBackend({ containerClient: tappedContainer(azurite.port, container.containerName, tap), keyPrefix: 'uploads/', ...options });
+      registerAzureBackend(backend, { container, tap });
+      return { options: { storage: backend }, cleanup: dispose };
     },
   };
 }
