@@ -1,4 +1,4 @@
-import { close, open, read } from 'node:fs';
+import { close, open, read, writeFile } from 'node:fs';
 
 /**
  * Plain descriptors through Node's callback API, for the calls on every request's path: a
@@ -17,4 +17,9 @@ export function readFd(fd: number, buffer: Buffer, offset: number, length: numbe
   return new Promise((resolve, reject) =>
     read(fd, buffer, offset, length, position, (error, bytesRead) => (error ? reject(error) : resolve(bytesRead))),
   );
+}
+
+/** `writeFile` (open, write, close) without the `FileHandle` that of `fs/promises` creates. */
+export function writeWholeFile(path: string, data: string): Promise<void> {
+  return new Promise((resolve, reject) => writeFile(path, data, (error) => (error ? reject(error) : resolve())));
 }
