@@ -165,11 +165,24 @@ function seconds(start) {
   return (performance.now() - start) / 1000;
 }
 
-/** utime + stime of every thread of `pid`, in microseconds (/proc/<pid>/stat, in USER_HZ ticks). */
+/**
+ * utime + stime of every thread of `pid` and of its child processes (the workers of
+ * servers/cluster.mjs), in microseconds (/proc/<pid>/stat, in USER_HZ ticks).
+ */
 function cpuMicros(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100);
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean);
+  } catch {}
+  return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100) + children.reduce((sum, child) => {
+    try {
+      return sum + cpuMicros(child);
+    } catch {
+      return sum; // gone meanwhile
+    }
+  }, 0);
 }
 
 /**
@@ -297,7 +310,8 @@ async function main() {
     if (targets) console.log(`\n${targets}`);
     const targetSection = targets ? `\n## Issue 16's targets\n\n${targets}\n` : '';
     const s3Section = s3Text ? `\n## S3 backend against the AWS SDK\n\n${s3Note}\n\n${s3Text}\n` : '';
-    await writeFile(join(here, 'results/latest.md'), `${title}\n\n${stamp}\n${note}\n\n${table}\n${targetSection}${s3Section}`);
+    // The 2-process run has its own record: it would otherwise replace the full run's table.
+    await writeFile(join(here, args.scaling ? 'results/scaling-latest.md' : 'results/latest.md'), `${title}\n\n${stamp}\n${note}\n\n${table}\n${targetSection}${s3Section}`);
   }
   if (s3Text) {
     console.log(`\n${s3Text}`);
@@ -313,7 +327,7 @@ async function main() {
     await writeFile(join(here, 'results/azure-latest.md'), `${title}, Azure backend against the SDK's uploadStream\n\n${stamp}\n${note} Took ${minutes} min; before it, ${loadAtStart}.\n\n${text}\n`);
   }
   console.log(`\n(${minutes} min)`);
-  const written = [rows.length && 'bench/results/latest.md', s3Text && 'bench/results/s3-latest.md', azureResult && 'bench/results/azure-latest.md'].filter(Boolean);
+  const written = [rows.length && (args.scaling ? 'bench/results/scaling-latest.md' : 'bench/results/latest.md'), s3Text && 'bench/results/s3-latest.md', azureResult && 'bench/results/azure-latest.md'].filter(Boolean);
   if (written.length) console.log(`written to ${written.join(' and ')}`);
 }
 
