@@ -3,6 +3,9 @@ export default {
   testEnvironment: 'node',
   rootDir: '.',
   testRegex: ['libs/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
+  // .cache/ holds downloaded Node versions and the bench's build of an earlier library (its specs too).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/.cache/'],
+  modulePathIgnorePatterns: ['<rootDir>/.cache/'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },
   moduleNameMapper: {

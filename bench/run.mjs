@@ -1,8 +1,9 @@
 // nestjs-tus benchmark: the bare pipe, @tus/server and nestjs-tus side by side.
-// Usage: npm run bench [-- --quick] [--s3] [--azure] [--reps N] [--build]
-//          [--only single,chunked,small,parallel,head,rss,ietf,s3,azure] [--servers tus,nestjs,nestjs-s3]
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// Usage: npm run bench [-- --quick] [--s3] [--azure] [--reps N] [--build] [--before REF|none]
+//          [--only single,chunked,small,parallel,head,rss,ietf,s3,azure]
+//          [--servers tus,minimal,nestjs,before,nestjs-s3]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +15,12 @@ import { formatRatio, formatValue, load, machine, markdownTable, median, pairRat
 import { PART_SIZE, QUEUE_SIZE, deleteObject, libStorageUpload, startS3 } from './lib/s3.mjs';
 import { azureScenario, startAzure } from './lib/azure.mjs';
 import { ServerProcess, peakMemoryDuring, stopAll } from './lib/servers.mjs';
+
+/**
+ * Issue 16's "no worse than today" is measured against the library as it was when the issue was
+ * filed (main at ea013bb), built into .cache/ and run in the module-only server beside this one.
+ */
+const BASELINE_REF = 'ea013bb92d63a84bcb46b2ade550b4ddd0eb8f2e';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -28,6 +35,8 @@ const { values: args } = parseArgs({
     reps: { type: 'string' },
     only: { type: 'string' },
     servers: { type: 'string' },
+    before: { type: 'string', default: BASELINE_REF },
+    scaling: { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -46,12 +55,27 @@ const withAzure = args.azure || Boolean(only?.has('azure'));
 /** Azurite and its container, when `withAzure`. */
 let azure;
 
-// The servers, the bare pipe first: every ratio is taken against it.
+// The servers, the bare pipe first: every ratio is taken against it. nestjs-tus twice: the module
+// in an app with nothing else (bench/servers/nestjs-minimal.mjs: what the module costs, the figure
+// issue 16's targets are about) and the sample app, without its SHA-256 listener (which reads every
+// finished upload back: the sample's cost, not the module's); and, with `--before`, the module-only
+// server on an earlier build of the library.
+const minimalScript = join(here, 'servers/nestjs-minimal.mjs');
 const servers = [
   { key: 'bare', label: 'bare', script: join(here, 'servers/bare.mjs') },
   { key: 'tus', label: '@tus/server', script: join(here, 'servers/tus-node.mjs') },
-  { key: 'nestjs', label: 'nestjs-tus', script: sampleMain, env: { TUS_STORAGE: 'file' } },
+  { key: 'minimal', label: 'nestjs-tus (module only)', script: minimalScript },
+  { key: 'nestjs', label: 'nestjs-tus (sample)', script: sampleMain, env: { TUS_STORAGE: 'file', SAMPLE_DIGEST: '0' } },
 ];
+const before = args.before === 'none' ? undefined : args.before;
+// `--scaling`: the module-only server as 1 and as 2 processes behind node:cluster, sharing one port
+// and one upload folder (bench/servers/cluster.mjs): issue 16's 2-process target.
+if (args.scaling) {
+  const cluster = join(here, 'servers/cluster.mjs');
+  servers.push({ key: 'x1', label: 'module only, 1 process (cluster)', script: cluster, env: { WORKERS: '1' } });
+  servers.push({ key: 'x2', label: 'module only, 2 processes (cluster)', script: cluster, env: { WORKERS: '2' } });
+}
+if (before) servers.push({ key: 'before', label: `module only, before (${before.slice(0, 7)})`, script: minimalScript, env: {} });
 // The sample on the S3 backend; `env` (TUS_STORAGE=s3 and the S3_* variables) is set once the S3
 // server runs. Its objects live in the bucket, not the temp dir: the client DELETEs them, then RGW
 // is told to reclaim them (`afterClean`).
@@ -61,6 +85,8 @@ if (withS3) servers.push(s3Sample);
 if (args.servers) {
   // The bare pipe always runs: it is the yardstick of every ratio.
   const keep = new Set(['bare', ...args.servers.split(',')]);
+  if (before && args.servers.split(',').includes('minimal')) keep.add('before');
+  if (args.scaling) ['x1', 'x2'].forEach((key) => keep.add(key));
   servers.splice(0, servers.length, ...servers.filter((s) => keep.has(s.key)));
 }
 
@@ -91,10 +117,12 @@ const scenarios = [
     title: '2,000 × 10 KiB uploads (creation-with-upload, 32 at a time)',
     unit: 'uploads/s',
     concurrency: 32,
-    run: async (client) => {
+    cpuUnit: 'upload',
+    run: async (client, server) => {
       const start = performance.now();
+      const cpu = cpuMicros(server.pid);
       await pool(2000, 32, () => client.create(10 * 1024, 10 * 1024));
-      return 2000 / seconds(start);
+      return { value: 2000 / seconds(start), cpu: (cpuMicros(server.pid) - cpu) / 2000 };
     },
   },
   {
@@ -113,7 +141,8 @@ const scenarios = [
     title: '5,000 HEADs (16 at a time, one upload each)',
     unit: 'req/s',
     concurrency: 16,
-    run: async (client) => {
+    cpuUnit: 'HEAD',
+    run: async (client, server) => {
       // One upload per worker, half sent, like 16 clients asking where to resume:
       // HEADs of one upload at once would measure a server's lock queue instead.
       const urls = [];
@@ -123,8 +152,9 @@ const scenarios = [
         urls.push(url);
       });
       const start = performance.now();
+      const cpu = cpuMicros(server.pid);
       await pool(5000, 16, (_, worker) => client.head(urls[worker], MiB));
-      return 5000 / seconds(start);
+      return { value: 5000 / seconds(start), cpu: (cpuMicros(server.pid) - cpu) / 5000 };
     },
   },
 ].filter((s) => !only || only.has(s.key));
@@ -133,6 +163,45 @@ const rssSizes = [256 * MiB, 2 * GiB];
 
 function seconds(start) {
   return (performance.now() - start) / 1000;
+}
+
+/**
+ * utime + stime of every thread of `pid` and of its child processes (the workers of
+ * servers/cluster.mjs), in microseconds (/proc/<pid>/stat, in USER_HZ ticks).
+ */
+function cpuMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean);
+  } catch {}
+  return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100) + children.reduce((sum, child) => {
+    try {
+      return sum + cpuMicros(child);
+    } catch {
+      return sum; // gone meanwhile
+    }
+  }, 0);
+}
+
+/**
+ * The library at `ref`, built once into .cache/bench-before/<commit>/ (its own git archive of
+ * libs/tus, compiled with this checkout's TypeScript; node_modules resolve from the checkout).
+ * Returns the path of its index.js.
+ */
+function buildBefore(ref) {
+  const commit = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' }).trim();
+  const dir = join(root, '.cache/bench-before', commit);
+  const index = join(dir, 'dist/libs/tus/index.js');
+  if (existsSync(index)) return index;
+  console.log(`building the library at ${commit.slice(0, 7)} into ${dir} ...`);
+  execFileSync('mkdir', ['-p', dir]);
+  // Without its specs: Jest would find them under the checkout (.cache/ is inside it).
+  execFileSync('sh', ['-c', `git archive ${commit} libs/tus tsconfig.json ':(exclude)*.spec.ts' | tar -x -C "${dir}"`], { cwd: root });
+  const result = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'libs/tus/tsconfig.lib.json')], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`building ${ref} failed`);
+  return index;
 }
 
 function ensureBuilt() {
@@ -146,7 +215,7 @@ function ensureBuilt() {
 async function against(server, concurrency, fn) {
   const client = new TusClient(server.url, { maxSockets: concurrency ?? 32, track: server.spec.terminate });
   try {
-    return await fn(client);
+    return await fn(client, server);
   } catch (error) {
     throw server.failure(error.message);
   } finally {
@@ -170,6 +239,8 @@ async function main() {
   const started = performance.now();
   const loadAtStart = load();
   ensureBuilt();
+  const beforeSpec = servers.find((s) => s.key === 'before');
+  if (beforeSpec) beforeSpec.env.TUS_LIBRARY = buildBefore(before);
   const work = await mkdtemp(join(tmpdir(), 'nestjs-tus-bench-'));
   const rows = [];
   const running = [];
@@ -194,14 +265,22 @@ async function main() {
       for (const server of running) await warmUp(server);
       for (const scenario of scenarios) {
         const values = Object.fromEntries(servers.map((s) => [s.key, []]));
+        const cpu = Object.fromEntries(servers.map((s) => [s.key, []]));
         for (let round = 1; round <= reps; round++) {
-          for (const server of running) {
-            const value = await against(server, scenario.concurrency, scenario.run);
+          // Interleaved, and in a different order each round: a server is not always the one that
+          // runs right after the most expensive one.
+          for (const server of rotate(running, round - 1)) {
+            const result = await against(server, scenario.concurrency, scenario.run);
+            const value = typeof result === 'number' ? result : result.value;
             values[server.spec.key].push(value);
-            console.log(`  ${scenario.title} · round ${round}/${reps} · ${server.spec.label}: ${formatValue(value, scenario.unit)}`);
+            if (typeof result !== 'number') cpu[server.spec.key].push(result.cpu);
+            const cpuText = typeof result === 'number' ? '' : `, server CPU ${Math.round(result.cpu)} µs/${scenario.cpuUnit}`;
+            console.log(`  ${scenario.title} · round ${round}/${reps} · ${server.spec.label}: ${formatValue(value, scenario.unit)}${cpuText}`);
           }
         }
         rows.push({ title: scenario.title, unit: scenario.unit, values, ratios: true });
+        if (scenario.cpuUnit) rows.push({ title: `server CPU per ${scenario.cpuUnit}`, unit: 'µs', values: cpu, ratios: true });
+        results[scenario.key] = { values, cpu };
       }
       await Promise.all(running.map((server) => server.stop()));
     }
@@ -228,9 +307,13 @@ async function main() {
   if (rows.length) {
     const table = markdownTable(rows, servers);
     const note = `${reps} round(s) per scenario (memory: ${rssRounds}), interleaved; medians; ratios are medians of per-round ratios to the bare pipe. Took ${minutes} min; before it, ${loadAtStart}.`;
+    const targets = rows.length && Object.keys(results).length ? targetsTable() : '';
     console.log(`\n${table}`);
+    if (targets) console.log(`\n${targets}`);
+    const targetSection = targets ? `\n## Issue 16's targets\n\n${targets}\n` : '';
     const s3Section = s3Text ? `\n## S3 backend against the AWS SDK\n\n${s3Note}\n\n${s3Text}\n` : '';
-    await writeFile(join(here, 'results/latest.md'), `${title}\n\n${stamp}\n${note}\n\n${table}\n${s3Section}`);
+    // The 2-process run has its own record: it would otherwise replace the full run's table.
+    await writeFile(join(here, args.scaling ? 'results/scaling-latest.md' : 'results/latest.md'), `${title}\n\n${stamp}\n${note}\n\n${table}\n${targetSection}${s3Section}`);
   }
   if (s3Text) {
     console.log(`\n${s3Text}`);
@@ -254,8 +337,60 @@ async function main() {
     await writeFile(join(here, 'results/azure-latest.md'), `${title}, Azure backend against the SDK's uploadStream\n\n${stamp}\n${note} Took ${minutes} min; before it, ${loadAtStart}.\n\n${text}\n`);
   }
   console.log(`\n(${minutes} min)`);
-  const written = [rows.length && 'bench/results/latest.md', s3Text && 'bench/results/s3-latest.md', azureResult && 'bench/results/azure-latest.md', ietfResult && 'bench/results/ietf-latest.md'].filter(Boolean);
+  const written = [rows.length && (args.scaling ? 'bench/results/scaling-latest.md' : 'bench/results/latest.md'), s3Text && 'bench/results/s3-latest.md', azureResult && 'bench/results/azure-latest.md', ietfResult && 'bench/results/ietf-latest.md'].filter(Boolean);
   if (written.length) console.log(`written to ${written.join(' and ')}`);
+}
+
+/** Per scenario key, the per-round values and server CPU of each server (by key). */
+const results = {};
+
+/** `list` rotated left by `n`: round n starts with a different server. */
+function rotate(list, n) {
+  const k = n % list.length;
+  return [...list.slice(k), ...list.slice(0, k)];
+}
+
+/**
+ * Issue 16's targets, each as the median of per-round ratios (a server against another in the same
+ * round), with the range of those per-round ratios and, where the run has it, the same ratio for the
+ * library before (`--before`). A target with a server or scenario missing from the run is skipped.
+ */
+function targetsTable() {
+  const perRound = (a, b) => a.map((value, i) => value / b[i]).filter(Number.isFinite);
+  const lines = [
+    '| target | module only | per-round range | before, same run | sample | met |',
+    '|---|---:|---:|---:|---:|---|',
+  ];
+  const add = (text, scenario, measure, of, against, test) => {
+    const data = results[scenario]?.[measure];
+    if (!data?.[of]?.length || !data[against]?.length) return;
+    const rounds = perRound(data[of], data[against]);
+    const ratio = median(rounds);
+    const was = data.before?.length ? formatRatio(median(perRound(data.before, data[against]))) : '—';
+    const sample = against !== 'before' && data.nestjs?.length ? formatRatio(median(perRound(data.nestjs, data[against]))) : '—';
+    const range = `${formatRatio(Math.min(...rounds))}–${formatRatio(Math.max(...rounds))}`;
+    lines.push(`| ${text} | ${formatRatio(ratio)} | ${range} | ${against === 'before' ? '—' : was} | ${sample} | ${test(ratio) ? 'met' : 'not met'} |`);
+  };
+  add('10 KiB creation-with-upload / bare pipe ≥ 0.60', 'small', 'values', 'minimal', 'bare', (r) => r >= 0.6);
+  add('10 KiB creation-with-upload / @tus/server ≥ 1.50', 'small', 'values', 'minimal', 'tus', (r) => r >= 1.5);
+  add("server CPU per small upload / @tus/server's < 1.00", 'small', 'cpu', 'minimal', 'tus', (r) => r < 1);
+  add('HEAD / bare pipe ≥ 0.60', 'head', 'values', 'minimal', 'bare', (r) => r >= 0.6);
+  add('HEAD / @tus/server ≥ 1.50', 'head', 'values', 'minimal', 'tus', (r) => r >= 1.5);
+  // "No worse than today": the same server on the earlier build, in the same rounds. Identical code
+  // swings by about ±10 % round to round on this shared machine, hence the margin.
+  add('8 MiB-chunk PATCHes / before ≥ 0.90 (no worse, within noise)', 'chunked', 'values', 'minimal', 'before', (r) => r >= 0.9);
+  add(`one ${label(single)} PATCH / before ≥ 0.90 (no worse, within noise)`, 'single', 'values', 'minimal', 'before', (r) => r >= 0.9);
+  // Scaling (`--scaling`): the same two processes on one folder against one, same rounds.
+  const scaled = (text, scenario) => {
+    const data = results[scenario]?.values;
+    if (!data?.x1?.length || !data.x2?.length) return;
+    const rounds = perRound(data.x2, data.x1);
+    const ratio = median(rounds);
+    lines.push(`| ${text} | ${formatRatio(ratio)} | ${formatRatio(Math.min(...rounds))}–${formatRatio(Math.max(...rounds))} | — | — | ${ratio >= 1.6 ? 'met' : 'not met'} |`);
+  };
+  scaled('16 parallel uploads, 2 processes / 1 process ≥ 1.60', 'parallel');
+  scaled('10 KiB creation-with-upload, 2 processes / 1 process ≥ 1.60', 'small');
+  return lines.length > 2 ? lines.join('\n') : '';
 }
 
 /** The S3 scenario's table and verdict, once it ran. */

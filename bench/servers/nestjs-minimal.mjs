@@ -6,7 +6,9 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { TusModule } from '../../dist/libs/tus/index.js';
+
+// TUS_LIBRARY: another build of the library (bench/run.mjs --before builds an earlier commit's).
+const { TusModule } = await import(process.env.TUS_LIBRARY || '../../dist/libs/tus/index.js');
 
 const host = process.env.HOST || '127.0.0.1';
 const port = Number(process.env.PORT ?? 0);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../support/eventually.js';
 import { MiB, sha256 } from '../support/bytes.js';
@@ -85,6 +87,71 @@ describe.each(CASES)('a crash of one of two processes sharing a $store.name stor
       const seen = sizes.filter((size) => size >= 0);
       expect(seen.length).toBeGreaterThan(10);
       for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]!);
+    } finally {
+      await Promise.all([a.stop(), b.stop(), restarted?.stop()]);
+      await store.tearDown();
+    }
+  }, 120_000);
+});
+
+/**
+ * A creation-with-upload whose process is killed mid-body. Its client never got the upload's URL
+ * (no 201), so its bytes are unreachable; the file backend records such an upload only once its
+ * first chunk is stored (one `.info` write instead of two). The other process sharing the folder
+ * never sees it (404 for its id, not an error) and goes on creating and finishing uploads, and the
+ * killed process's restart removes what the dead creation left.
+ */
+describe.each(PLATFORMS)('a creation-with-upload killed mid-body, one of two processes sharing a folder, on %s', (platform) => {
+  it('leaves nothing the survivor trips over, and nothing after the restart', async () => {
+    const store = folderStore();
+    await store.setUp();
+    const env = { ...store.env(), HTTP_ADAPTER: platform };
+    const dir = store.env().UPLOAD_DIR!;
+    const [a, b] = await Promise.all([startSample(env), startSample(env)]);
+    let restarted: SampleProcess | undefined;
+    try {
+      const body = randomBytes(6 * MiB + 5);
+      const sent = 2 * MiB + 17;
+      const request = httpRequest(b.url, {
+        method: 'POST',
+        agent: false,
+        headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': body.length, 'Content-Type': 'application/offset+octet-stream', 'Content-Length': body.length },
+      });
+      const answered = new Promise<number | null>((resolve) => {
+        request.on('response', (response) => resolve(response.statusCode ?? null));
+        request.on('error', () => resolve(null));
+        request.on('close', () => resolve(null));
+      });
+      request.write(body.subarray(0, sent));
+      // The id the client was never told: the one data file in the folder, with the bytes sent so far.
+      let id = '';
+      await eventually(async () => {
+        const names = await readdir(dir);
+        id = names.find((name) => !name.startsWith('.') && !name.includes('.')) ?? '';
+        return id !== '' && (await store.stored(id).catch(() => 0)) === sent;
+      }, 30_000);
+      expect((await readdir(dir)).filter((name) => name.startsWith(id)).sort()).toEqual([id, `${id}.lock`]);
+      b.process.kill('SIGKILL');
+      await once(b.process, 'exit');
+      expect(await answered).toBeNull();
+
+      // The survivor: a 404 for the dead creation, and its own uploads as usual.
+      const viaA = `${new URL(a.url).origin}/files/${id}`;
+      expect((await send('HEAD', viaA, { headers: { 'Tus-Resumable': '1.0.0' } })).status).toBe(404);
+      expect((await send('PATCH', viaA, { headers: patchHeaders(0), body: 'x' })).status).toBe(404);
+      const mine = randomBytes(3 * MiB + 1);
+      const created = await send('POST', a.url, {
+        headers: { 'Tus-Resumable': '1.0.0', 'Upload-Length': mine.length, 'Content-Type': 'application/offset+octet-stream' },
+        body: mine,
+      });
+      expect(created.status).toBe(201);
+      const myUrl = new URL(created.headers.location!, a.url).href;
+      expect(sha256(await storedBytes(myUrl))).toBe(sha256(mine));
+
+      // The restart removes the dead creation's data file and lock.
+      restarted = await startSample(env);
+      expect((await readdir(dir)).filter((name) => name.startsWith(id))).toEqual([]);
+      expect(sha256(await storedBytes(myUrl))).toBe(sha256(mine));
     } finally {
       await Promise.all([a.stop(), b.stop(), restarted?.stop()]);
       await store.tearDown();

@@ -30,6 +30,6 @@ const config = readSampleConfig();
     ...(config.metrics ? [PrometheusModule.register()] : []),
   ],
   controllers: [SampleConfigController, UploadsController],
-  providers: [UploadLogListener, UploadRegistry, UploadDigestListener],
+  providers: [UploadLogListener, UploadRegistry, ...(config.digest ? [UploadDigestListener] : [])],
 })
 export class AppModule {}

@@ -22,6 +22,11 @@ export interface SampleConfig {
    * (by @willsoto/nestjs-prometheus, on prom-client's default registry).
    */
   metrics: boolean;
+  /**
+   * `SAMPLE_DIGEST=0`: no SHA-256 of finished uploads (the listener reads each one back, which is
+   * the sample's cost, not the module's: the benchmark turns it off). On by default.
+   */
+  digest: boolean;
 }
 
 /** Where the S3 backend stores, when `TUS_STORAGE=s3`: any S3-compatible server. */
@@ -56,6 +61,7 @@ export function readSampleConfig(env: NodeJS.ProcessEnv = process.env): SampleCo
     httpAdapter: httpAdapterKind(env.HTTP_ADAPTER),
     corsOrigins: origins(env.TUS_CORS_ORIGINS),
     metrics: flag(env, 'TUS_METRICS'),
+    digest: env.SAMPLE_DIGEST === undefined || env.SAMPLE_DIGEST === '' || flag(env, 'SAMPLE_DIGEST'),
     s3: {
       endpoint: env.S3_ENDPOINT || undefined,
       bucket: env.S3_BUCKET || 'tus-uploads',

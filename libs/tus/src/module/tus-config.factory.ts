@@ -18,7 +18,7 @@ import type { TusStorageBackend } from '../storage/tus-storage-backend.interface
 import { InstrumentedStorageBackend } from '../core/observability/instrumented-storage.backend.js';
 import { createPrometheusMetrics } from '../core/observability/prometheus-metrics.js';
 import { NO_METRICS } from '../core/observability/tus-metrics.js';
-import { createTracing } from '../core/observability/tus-tracing.js';
+import { NO_TRACING, createTracing } from '../core/observability/tus-tracing.js';
 import type { TusConfig } from '../core/tus-config.js';
 import type { TusHttpConfig } from '../http/tus-http-config.js';
 
@@ -34,8 +34,9 @@ export async function createTusConfig(options: TusModuleOptions, moduleRef: Modu
   const metrics = options.metrics ? await createPrometheusMetrics(options.metrics) : NO_METRICS;
   const tracing = await createTracing(options.tracing);
   const storage = await resolveBackend(options, moduleRef);
-  // Wrapped once, here, rather than instrumented backend by backend.
-  const backend = metrics === NO_METRICS && !tracing.enabled ? storage : new InstrumentedStorageBackend(storage, metrics, tracing);
+  // Wrapped once, here, rather than instrumented backend by backend; with tracing available, even
+  // before an SDK is registered (the wrapper then passes calls straight through).
+  const backend = metrics === NO_METRICS && tracing === NO_TRACING ? storage : new InstrumentedStorageBackend(storage, metrics, tracing);
   const store = composeStorage(backend);
   const requested = options.extensions ?? store.extensions;
   const unsupported = requested.filter((extension) => !store.extensions.includes(extension));

@@ -132,7 +132,7 @@ export interface TusModuleOptions {
   /**
    * OpenTelemetry spans through `@opentelemetry/api` (an optional peer): one per tus request and
    * one per storage call, with the upload id and offset. They go where the app's OpenTelemetry SDK
-   * sends them; without an SDK they cost next to nothing. `true` requires the package (start-up
+   * sends them; while no SDK has registered a tracer provider, none is started. `true` requires the package (start-up
    * fails without it); `false` turns them off.
    * @default true when `@opentelemetry/api` is installed, else false
    */

@@ -11,6 +11,9 @@ import type { ChunkSource } from './tus-storage-backend.interface.js';
  */
 export async function pumpChunk(chunk: ChunkSource, sink: Writable): Promise<unknown> {
   let failure: unknown;
+  // The sink's own error (a full disk) is taken from `sink.errored` and `finished()` below; while
+  // the loop waits for the body, nothing else listens, and an unheard 'error' is an uncaught one.
+  sink.on('error', () => undefined);
   try {
     // The array form takes a generator function as the last stage; its typings do not say so.
     await (pipeline as unknown as (streams: unknown[]) => Promise<void>)([
@@ -18,6 +21,9 @@ export async function pumpChunk(chunk: ChunkSource, sink: Writable): Promise<unk
       ...chunk.stages,
       async (source: AsyncIterable<Buffer>) => {
         for await (const piece of source) {
+          // A sink that failed (a full disk) while this loop waited for the body emitted its error
+          // then: it would never emit 'drain' now.
+          if (sink.destroyed) throw sink.errored ?? new Error('The file closed before the chunk was stored');
           if (!sink.write(piece)) await once(sink, 'drain');
         }
       },

@@ -118,6 +118,8 @@ export class InstrumentedStorageBackend implements TusStorageBackend {
   }
 
   private async call<T>(operation: string, attributes: TusSpanAttributes, work: () => Promise<T>, describe?: (result: T) => TusSpanAttributes): Promise<T> {
+    // Tracing available but no SDK registered (yet), and no metrics: nothing to record.
+    if (this.metrics === NO_METRICS && !this.tracing.enabled) return work();
     const span = this.tracing.start(`tus.storage.${operation}`, { 'tus.storage.backend': this.name, 'tus.storage.operation': operation, ...attributes });
     const started = performance.now();
     let outcome: TusCallOutcome = 'error';

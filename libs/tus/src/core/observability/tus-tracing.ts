@@ -12,11 +12,12 @@ export interface TusSpan {
 }
 
 /**
- * Spans through `@opentelemetry/api`: each tus request and each storage call. Without an SDK in the
- * app, the API hands out no-op spans; without the package, or with `tracing: false`,
- * {@link NO_TRACING} does nothing at all.
+ * Spans through `@opentelemetry/api`: each tus request and each storage call. Without the package,
+ * or with `tracing: false`, {@link NO_TRACING} does nothing at all; with the package but no SDK
+ * registered (yet), `enabled` is false and the module starts no span.
  */
 export interface TusTracing {
+  /** Whether spans are recorded now: read per request, so an SDK registered later is picked up. */
   readonly enabled: boolean;
   /** Starts a span, a child of the active one. */
   start(name: string, attributes: TusSpanAttributes): TusSpan;
@@ -60,7 +61,12 @@ function openTelemetryTracing(api: OtelApi): TusTracing {
     return defined;
   };
   return {
-    enabled: true,
+    // Without an SDK the API's spans are no-ops, but wrapping each request and storage call in one
+    // (and a context) still costs a few percent of a small request: checked per request instead,
+    // which is two property reads.
+    get enabled() {
+      return hasTracerProvider(api);
+    },
     start: (name, attributes) => {
       // The tracer is asked for each span: an SDK registered after start-up is picked up.
       const span = api.trace.getTracer(TRACER_NAME).startSpan(name, { kind: api.SpanKind.INTERNAL, attributes: clean(attributes) });
@@ -80,4 +86,13 @@ function openTelemetryTracing(api: OtelApi): TusTracing {
       return span === undefined ? work() : api.context.with(api.trace.setSpan(api.context.active(), span), work);
     },
   };
+}
+
+/**
+ * Whether an SDK registered a tracer provider: the API's global provider is a proxy whose delegate
+ * is unset until `trace.setGlobalTracerProvider()`; any other provider is someone's own.
+ */
+function hasTracerProvider(api: OtelApi): boolean {
+  const provider = api.trace.getTracerProvider();
+  return !(provider instanceof api.ProxyTracerProvider) || provider.getDelegateTracer(TRACER_NAME) !== undefined;
 }

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { link, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { isDeadHere, parseHolder, PROCESS_HOST } from '../process-identity.js';
 import { uniqueSuffix } from '../unique-suffix.js';
 import type { LockOwner } from './lock-owner-file.js';
+import { readSmallFile } from './read-small-file.js';
 
 /**
  * Whether the lock at `path` was left by a holder that no longer runs: a process of this host (and
@@ -9,7 +11,11 @@ import type { LockOwner } from './lock-owner-file.js';
  * is no lock.
  */
 export async function isAbandonedLock(path: string, staleMs: number): Promise<boolean> {
-  const content = await readFile(path, 'utf8').catch(() => null);
+  // Asked at every HEAD of an unfinished upload, which nearly always has no lock: one access() on
+  // the event loop (a local folder answers in microseconds) rather than a failed open through the
+  // thread pool and the error object it builds.
+  if (!existsSync(path)) return false;
+  const content = await readSmallFile(path).catch(() => null);
   if (content === null) return false;
   const holder = parseHolder<LockOwner>(content);
   if (holder.host === PROCESS_HOST && typeof holder.pid === 'number') return isDeadHere(holder);

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { type FileHandle, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { OffsetMismatchError } from '../../errors/tus.errors.js';
 import type { UploadInfo } from '../../protocol/upload-info.js';
 import { keepsBytesAfter } from '../chunk-outcome.js';
@@ -7,6 +7,7 @@ import { pumpChunk } from '../chunk-pump.js';
 import type { ChunkSource, UploadChanges } from '../tus-storage-backend.interface.js';
 import type { FileInfoRecord } from './file-info-record.js';
 import type { FilePaths } from './file-paths.js';
+import { closeFd } from './fd.js';
 import { storageError } from './file-storage-error.js';
 
 /** What a chunk write uses of the file backend. */
@@ -20,12 +21,13 @@ export interface ChunkWriteAccess {
 /**
  * Appends a chunk at the upload's offset and records in `.info` the bytes it keeps; what it does
  * not keep is cut off the data file. `fresh`: the data file's descriptor, when this process just
- * created it under its lock (see FreshDataFiles); closed here.
+ * created it under its lock and has not recorded it yet (see FreshDataFiles); closed here, and
+ * `.info` is written whatever the outcome (with the upload as created when nothing is kept).
  */
 export async function writeChunk(
   access: ChunkWriteAccess,
   upload: UploadInfo,
-  fresh: FileHandle | undefined,
+  fresh: number | undefined,
   chunk: ChunkSource,
   changes: UploadChanges,
 ): Promise<UploadInfo> {
@@ -49,7 +51,7 @@ export async function writeChunk(
     try {
       await writeFile(unverified, '');
     } catch (error) {
-      await fresh?.close();
+      if (fresh !== undefined) await closeFd(fresh).catch(() => undefined);
       throw storageError(error);
     }
   }
@@ -64,15 +66,14 @@ async function appendAndRecord(
   info: FileInfoRecord,
   upload: UploadInfo,
   path: string,
-  fresh: FileHandle | undefined,
+  fresh: number | undefined,
   chunk: ChunkSource,
   changes: UploadChanges,
 ): Promise<UploadInfo> {
-  // The fresh descriptor goes in as a number and is closed here: a stream that owns a FileHandle
-  // ends itself again when the handle closes, which costs an error object per request.
+  // The stream owns the fresh descriptor: it closes it once finished or destroyed. (Kept open, the
+  // stream would not destroy itself on an error either, and a failed write would wait for ever.)
   const sink = createWriteStream(path, {
-    fd: fresh?.fd,
-    autoClose: fresh === undefined,
+    fd: fresh,
     flags: 'r+',
     start: upload.offset,
     highWaterMark: 1 << 20,
@@ -83,8 +84,6 @@ async function appendAndRecord(
   } catch (error) {
     // The file itself failed (a full disk: 507, whose chunk is discarded like a refused one).
     failure = storageError(error);
-  } finally {
-    await fresh?.close();
   }
   const stored = sink.bytesWritten;
   let kept = failure === undefined || keepsBytesAfter(failure, chunk) ? stored : 0;
@@ -102,12 +101,16 @@ async function appendAndRecord(
   if (kept > 0 || failure === undefined) {
     next = { ...upload, ...changes, offset: upload.offset + kept };
     if (next.completedAt === null && next.offset === next.length) next.completedAt = new Date();
+  }
+  // A fresh upload is recorded for the first time here, even when the chunk left nothing.
+  if (next !== upload || fresh !== undefined) {
     try {
       await info.save(next);
     } catch (error) {
       // Not recorded (the chunk filled the disk): its bytes go, so that the data file never
-      // holds more than .info counts.
-      await truncate(path, upload.offset).catch(() => undefined);
+      // holds more than .info counts; a fresh upload's data file goes whole (no .info names it).
+      if (fresh !== undefined) await unlink(path).catch(() => undefined);
+      else await truncate(path, upload.offset).catch(() => undefined);
       throw storageError(error);
     }
   }

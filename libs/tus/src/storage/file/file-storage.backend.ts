@@ -6,6 +6,7 @@ import { InvalidRequestError, UploadLockedError, UploadNotFoundError } from '../
 import type { NewUpload, UploadInfo } from '../../protocol/upload-info.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from '../tus-storage-backend.interface.js';
 import { listUploads } from '../upload-listing.js';
+import { isValidUploadId } from '../../protocol/upload-id.js';
 import { type ChunkWriteAccess, writeChunk } from './file-chunk-write.js';
 import { concatenateFiles } from './file-concatenation.js';
 import { recoverCrashedWrites } from './file-crash-recovery.js';
@@ -17,6 +18,7 @@ import { storageError } from './file-storage-error.js';
 import type { FileStorageOptions } from './file-storage.options.js';
 import { FileUploadLocks } from './file-upload-locks.js';
 import { FreshDataFiles } from './fresh-data-files.js';
+import { closeFd, openFd } from './fd.js';
 
 export type { FileStorageOptions };
 
@@ -48,7 +50,7 @@ export class FileStorageBackend implements TusStorageBackend {
     const repair = crashRepairOf(this.paths, this.info);
     this.locks = new FileUploadLocks(this.paths, options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS, {
       repair,
-      beforeRelease: (id) => this.fresh.close(id),
+      beforeRelease: (id) => this.recordUnwritten(id),
     });
     this.chunkWrites = { paths: this.paths, info: this.info, repair };
   }
@@ -73,35 +75,37 @@ export class FileStorageBackend implements TusStorageBackend {
 
   async create(upload: NewUpload): Promise<UploadInfo> {
     const path = this.paths.data(upload.id);
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(path, 'wx');
+      fd = await openFd(path, 'wx');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
         throw new InvalidRequestError(`Upload ${upload.id} already exists`);
       }
       throw storageError(error);
     }
+    const info: UploadInfo = { ...upload, offset: 0, completedAt: null, storage: { type: 'file', path } };
+    // Created under this process's lock (creation-with-upload, an empty upload): its first write
+    // goes straight into this descriptor and records .info once (see FreshDataFiles).
+    if (this.locks.isHeldHere(upload.id) && !this.fresh.has(upload.id)) {
+      this.fresh.keep(upload.id, { fd, upload: info });
+      return info;
+    }
     try {
-      const info: UploadInfo = { ...upload, offset: 0, completedAt: null, storage: { type: 'file', path } };
       await this.info.save(info);
-      // Created under this process's lock (creation-with-upload): the first chunk goes straight
-      // into this descriptor, on a file known to be empty. Closed by write(), remove() or release.
-      if (this.locks.isHeldHere(upload.id) && !this.fresh.has(upload.id)) {
-        this.fresh.keep(upload.id, handle);
-      } else {
-        await handle.close();
-      }
       return info;
     } catch (error) {
-      await handle.close().catch(() => undefined);
       // No .info (a full disk): the data file would be an upload no one can reach.
       await unlink(path).catch(() => undefined);
-      throw storageError(error);
+      throw error;
+    } finally {
+      await closeFd(fd).catch(() => undefined);
     }
   }
 
   async get(id: string): Promise<UploadInfo> {
+    const fresh = this.fresh.state(id);
+    if (fresh !== undefined) return { ...fresh };
     const upload = await this.info.read(id);
     if (upload.completedAt !== null || this.locks.isHeldHere(id)) return upload;
     // A lock whose holder died (another process sharing the folder, killed mid-write): the bytes it
@@ -129,7 +133,7 @@ export class FileStorageBackend implements TusStorageBackend {
 
   async write(upload: UploadInfo, chunk: ChunkSource, changes: UploadChanges = {}): Promise<UploadInfo> {
     const fresh = upload.offset === 0 ? this.fresh.take(upload.id) : undefined;
-    return writeChunk(this.chunkWrites, upload, fresh, chunk, changes);
+    return writeChunk(this.chunkWrites, upload, fresh?.fd, chunk, changes);
   }
 
   concatenate(upload: NewUpload | UploadInfo, parts: UploadInfo[]): Promise<UploadInfo> {
@@ -137,7 +141,7 @@ export class FileStorageBackend implements TusStorageBackend {
   }
 
   async remove(upload: UploadInfo): Promise<void> {
-    await this.fresh.close(upload.id);
+    await this.fresh.drop(upload.id);
     // .info first: once it is gone the upload is unknown, whatever happens to the data file.
     await unlink(this.paths.info(upload.id)).catch(ignoreMissing);
     await unlink(this.paths.data(upload.id)).catch(ignoreMissing);
@@ -160,8 +164,48 @@ export class FileStorageBackend implements TusStorageBackend {
     return handle.createReadStream({ start: range.start, end: range.end });
   }
 
+  /**
+   * At the release of a lock: an upload created under it and never written is recorded now, as a
+   * creation without its first chunk would have been (nothing in the module does that today).
+   */
+  private async recordUnwritten(id: string): Promise<void> {
+    const fresh = this.fresh.take(id);
+    if (fresh === undefined) return;
+    try {
+      await this.info.save(fresh.upload);
+    } catch (error) {
+      await unlink(this.paths.data(id)).catch(() => undefined);
+      throw error;
+    } finally {
+      await closeFd(fresh.fd).catch(() => undefined);
+    }
+  }
+
   async *list(): AsyncIterable<UploadInfo> {
-    yield* listUploads(await readdir(this.directory), '', (id) => this.get(id));
+    const names = await readdir(this.directory);
+    await this.removeDeadCreations(names);
+    yield* listUploads(names, '', (id) => this.get(id));
+  }
+
+  /**
+   * Creations whose process died before their first chunk was recorded (a data file and a lock, no
+   * `.info`: see FreshDataFiles) are removed by the next start-up on the folder; a listing (the
+   * expiry sweep) removes them too, so that a folder whose dead process never restarts does not
+   * keep their bytes. A live creator's lock is left alone.
+   */
+  private async removeDeadCreations(names: readonly string[]): Promise<void> {
+    const known = new Set(names);
+    for (const name of names) {
+      if (!name.endsWith('.lock')) continue;
+      const id = name.slice(0, -'.lock'.length);
+      if (known.has(`${id}.info`) || !isValidUploadId(id) || this.locks.isHeldHere(id)) continue;
+      if (!(await this.locks.isAbandoned(id).catch(() => false))) continue;
+      // Taken over, the lock is repaired (a data file without .info is removed) and released.
+      await this.locks
+        .acquire(id, 0)
+        .then((release) => release())
+        .catch(() => undefined);
+    }
   }
 }
 

@@ -1,16 +1,16 @@
-import { open } from 'node:fs/promises';
+import { closeFd, openFd, readFd } from './fd.js';
 
 /** An `.info` fits in one read of this size, nearly always (a long `Upload-Metadata` may not). */
 const INFO_READ_SIZE = 16 * 1024;
 
 /** `readFile` in three system calls (open, read, close) rather than four: no `fstat` for the size. */
 export async function readSmallFile(path: string): Promise<string> {
-  const handle = await open(path, 'r');
+  const fd = await openFd(path, 'r');
   try {
     let buffer = Buffer.allocUnsafe(INFO_READ_SIZE);
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      const bytesRead = await readFd(fd, buffer, length, buffer.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;
       if (length < buffer.length) {
@@ -24,6 +24,6 @@ export async function readSmallFile(path: string): Promise<string> {
     }
     return buffer.toString('utf8', 0, length);
   } finally {
-    await handle.close();
+    await closeFd(fd);
   }
 }
