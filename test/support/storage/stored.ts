@@ -119,12 +119,17 @@ async function unfinishedS3Bytes(app: INestApplication, backend: S3StorageBacken
 }
 
 /**
- * An upload's `.info` as the backend persisted it (the file of the upload folder, or the S3
- * object), parsed but not decoded: what a restarted process will read.
+ * An upload's `.info` as the backend persisted it (the file of the upload folder, the S3 object
+ * or the Azure blob), parsed but not decoded: what a restarted process will read.
  */
 export async function storedInfoJson(app: INestApplication, id: string): Promise<Record<string, unknown>> {
   const backend = app.get<TusStorageBackend>(TusStorageBackend);
   if (backend instanceof FileStorageBackend) return JSON.parse(await readFile(join(backend.directory, `${id}.info`), 'utf8')) as Record<string, unknown>;
+  if (backend instanceof AzureBlobStorageBackend) {
+    const { container } = azureBackendAccess(backend);
+    const blob = await container.getBlockBlobClient(`${backend.keyPrefix}${id}.info`).downloadToBuffer();
+    return JSON.parse(blob.toString('utf8')) as Record<string, unknown>;
+  }
   if (!(backend instanceof S3StorageBackend)) throw new Error(`storedInfoJson does not know ${backend.constructor.name}`);
   const client = createTestS3Client(s3ServerFromEnv());
   try {
