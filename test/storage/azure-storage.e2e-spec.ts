@@ -95,14 +95,26 @@ describe('AzureBlobStorageBackend on Azurite', () => {
     const name = `${PREFIX}${upload.id}`;
     // The other writer's change, once started. The running write can fail on the changed .info
     // before the twin's own answer arrives, so the test waits for that answer rather than a flag.
+    // The twin reads .info and writes it back; when the running write records a block in between,
+    // the twin is refused (409) and, as a real writer taking over would, reads again and retries.
     let change: Promise<unknown> | undefined;
+    const changeUpload = async (): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await twin.update(await twin.get(upload.id), { expiresAt: null });
+          return;
+        } catch (error) {
+          if (!(error instanceof OffsetMismatchError) || attempt === 20) throw error;
+        }
+      }
+    };
     const body = Readable.from(
       (async function* () {
         for (let n = 0; n < 8; n++) {
           yield randomBytes(MiB);
           // Once the first blocks are recorded, another writer (a takeover) changes the upload.
           if (!change && ((await readInfo(container, name))?.offset ?? 0) > 0) {
-            change = twin.get(upload.id).then((seen) => twin.update(seen, { expiresAt: null }));
+            change = changeUpload();
             await change;
           }
           await new Promise((resolve) => setTimeout(resolve, 50));
