@@ -8,6 +8,7 @@ import { appendFields, draft, type Interop, saysComplete } from '../support/http
 import { TARGETS } from '../support/apps/targets.js';
 import { startTusApp, type RunningApp } from '../support/apps/tus-app.js';
 import { KiB } from '../support/bytes.js';
+import { eventually } from '../support/eventually.js';
 
 const VERSION: Interop = 8;
 
@@ -54,9 +55,11 @@ describe.each(TARGETS)('the draft under concurrency and stalls, $name', ({ backe
     const url = await create(app);
     const stalled = await stalledDraftRequest('PATCH', url, appendFields(VERSION, 0, true), data.subarray(0, 40 * KiB), data.length);
     await sleep(1_300); // silent past the stall threshold (1 s), far below the idle timeout (60 s)
-    const started = Date.now();
-    expect(await offsetOf(url)).toBe(40 * KiB);
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // A HEAD takes the upload over once the append has been silent for the threshold; on a loaded
+    // machine the append may still have been waiting for its lock (on Azure, a blob and a lease
+    // on the emulator) and begun reading later, so HEADs are repeated, for far less than the idle
+    // timeout that would otherwise end it.
+    await eventually(async () => (await offsetOf(url)) === 40 * KiB, 10_000, 'a HEAD taking over the stalled append');
     const resumed = await ietfRequest('PATCH', url, { headers: appendFields(VERSION, 40 * KiB, true), body: data.subarray(40 * KiB) });
     expect([resumed.status, saysComplete(VERSION, resumed.headers)]).toEqual([200, true]);
     expect((await send('GET', url)).body.equals(data)).toBe(true);
