@@ -108,10 +108,9 @@ export const locationOf = (response: TestResponse, requestUrl: string): string =
  * Sends `sent` bytes of a PATCH whose `Content-Length` promises more, then cuts the connection
  * `cutAfterMs` after they were written: a client that lost its network mid-chunk.
  *
- * Bytes cut off before the server has begun to read the body (the request still waiting for its
- * lock or storage) are dropped with the connection, a known limit (docs/reliability.md): a test of
- * "keep what arrived" gives the server time to begin reading; 200 ms is not enough on a loaded
- * machine with S3 (one run in several at load 15).
+ * The module takes the body in as soon as the request reaches its route, so bytes cut off while
+ * the request waits for its lock or storage are kept (test/faults/cut-while-waiting); only bytes cut
+ * off before the route sees the request (the app's own guards still running) go with it.
  */
 export function sendInterruptedPatch(url: string, offset: number, sent: Buffer, promised: number, cutAfterMs = 200): Promise<void> {
   return new Promise((resolve) => {

@@ -2,6 +2,7 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject,
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TUS_VERSION } from '../protocol/tus.constants.js';
 import { BodyIdleTimeoutError, MethodNotAllowedError, RequestSupersededError, ShutdownInterruptionError, ShuttingDownError, TusError } from '../errors/tus.errors.js';
+import { discardEarlyBody } from './early-body.js';
 import { rawRequest } from './raw-request.js';
 import { TusResponder } from './tus-responder.js';
 import type { TusHeaders } from './response-headers.js';
@@ -61,7 +62,7 @@ export class TusExceptionFilter implements ExceptionFilter {
     } else if (!request.complete) {
       // A body left unread (a chunk refused midway) is read and dropped: a client still sending
       // gets its answer instead of a broken pipe, and a kept-alive connection stays usable.
-      request.resume();
+      discardEarlyBody(request);
     }
     const text = `${message.replace(/[\r\n]+/g, ' ')}\n`;
     const draft = draftProfileOf(request, this.config.protocols);

@@ -1,7 +1,7 @@
-import { pipeline } from 'node:stream/promises';
 import { OffsetMismatchError, PayloadTooLargeError } from '../../errors/tus.errors.js';
 import type { UploadInfo } from '../../protocol/upload-info.js';
 import { keepsBytesAfter } from '../chunk-outcome.js';
+import { pipeChunk } from '../chunk-pump.js';
 import { PartSink } from '../part-sink.js';
 import { ProgressRecorder } from '../progress-recorder.js';
 import type { StoredPart } from '../stored-part.js';
@@ -85,7 +85,7 @@ export async function writeChunk(
   });
   let failure: unknown;
   try {
-    await pipeline([chunk.stream, ...chunk.stages, sink]);
+    failure = await pipeChunk(chunk, sink);
   } catch (error) {
     failure = error;
   }

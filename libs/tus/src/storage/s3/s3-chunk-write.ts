@@ -1,7 +1,7 @@
-import { pipeline } from 'node:stream/promises';
 import { OffsetMismatchError, PayloadTooLargeError } from '../../errors/tus.errors.js';
 import type { UploadInfo } from '../../protocol/upload-info.js';
 import { keepsBytesAfter } from '../chunk-outcome.js';
+import { pipeChunk } from '../chunk-pump.js';
 import type { ChunkSource, UploadChanges } from '../tus-storage-backend.interface.js';
 import { resizedForLength } from './deferred-length.js';
 import { PartSink } from '../part-sink.js';
@@ -90,7 +90,7 @@ export async function writeS3Chunk(access: S3ChunkWriteAccess, upload: UploadInf
   });
   let failure: unknown;
   try {
-    await pipeline([chunk.stream, ...chunk.stages, sink]);
+    failure = await pipeChunk(chunk, sink);
   } catch (error) {
     failure = error;
   }
