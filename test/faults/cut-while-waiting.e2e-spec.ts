@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TusStorageBackend } from 'nestjs-tus';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BACKENDS } from '../support/apps/backends.js';
+import { TARGETS } from '../support/apps/targets.js';
 import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
 import { eventually } from '../support/eventually.js';
 import { createUpload, offsetOf, patchHeaders, send, sendInterruptedPatch, storedBytes } from '../support/http/requests.js';
@@ -14,13 +14,13 @@ import { createUpload, offsetOf, patchHeaders, send, sendInterruptedPatch, store
  * lock PUT and an `.info` GET, 10 ms idle and seconds under load: the test failed then, about one
  * loaded run in several, before the body was taken in early).
  */
-describe.each(BACKENDS)('bytes cut off while the PATCH waits, on the $name backend', (backend) => {
+describe.each(TARGETS)('bytes cut off while the PATCH waits, on the $name', ({ backend, platform }) => {
   let app: TusApp;
   /** While set, the storage's `get` says it entered and waits for `open`. */
   let gate: { entered: () => void; open: Promise<void> } | undefined;
 
   beforeAll(async () => {
-    app = await startTusApp({}, { backend });
+    app = await startTusApp({}, { backend, platform });
     const store = app.app.get<TusStorageBackend>(TusStorageBackend);
     const get = store.get.bind(store);
     store.get = async (id) => {
