@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
-import { type ClientRequest, request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type HeldPatch, startHeldRequest } from '../support/http/held-patch.js';
 import { send } from '../support/http/requests.js';
 import { ietfRequest } from '../support/http/ietf-client.js';
 import { appendFields, draft, type Interop, saysComplete } from '../support/http/ietf-draft.js';
@@ -13,20 +13,10 @@ import { eventually } from '../support/eventually.js';
 const VERSION: Interop = 8;
 
 /** A draft request that sends `sent` of the `promised` bytes and then nothing, its connection open: a client whose network went away. */
-async function stalledDraftRequest(method: 'POST' | 'PATCH', url: string, headers: Record<string, string>, sent: Buffer, promised: number) {
-  const request: ClientRequest = httpRequest(url, { method, agent: false, headers: { ...headers, 'Content-Length': promised } });
-  const interim: string[] = [];
-  request.on('information', (info) => interim.push(String(info.headers.location)));
-  const answer = new Promise<number | null>((resolve) => {
-    request.on('response', (response) => {
-      response.resume();
-      resolve(response.statusCode ?? null);
-    });
-    request.on('error', () => resolve(null));
-    request.on('close', () => resolve(null));
-  });
-  await new Promise<void>((resolve) => request.write(sent, () => resolve()));
-  return { request, answer, interim };
+async function stalledDraftRequest(method: 'POST' | 'PATCH', url: string, headers: Record<string, string>, sent: Buffer, promised: number): Promise<HeldPatch> {
+  const held = startHeldRequest(method, url, headers, sent, promised);
+  await held.sent;
+  return held;
 }
 
 /**

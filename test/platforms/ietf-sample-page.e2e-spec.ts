@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser, Page, Request, Response } from 'playwright-core';
 import type { CompletedUpload } from '../../apps/sample/src/upload-registry.service.js';
 import { launchChromium } from '../support/servers/chromium.js';
+import { openSamplePage, recordEndpointTraffic, writeTestFile } from '../support/servers/sample-page.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
-import { MiB, sha256 } from '../support/bytes.js';
+import { MiB } from '../support/bytes.js';
 
 
 /**
@@ -51,28 +51,11 @@ describe.each(PLATFORMS)('the sample page speaking the IETF draft in Chromium, t
     expect(pageErrors).toEqual([]);
   });
 
-  async function createFile(name: string, size: number) {
-    const bytes = randomBytes(size);
-    const path = join(work, 'files', name);
-    await writeFile(path, bytes);
-    return { name, path, size, sha256: sha256(bytes) };
-  }
+  const createFile = (name: string, size: number) => writeTestFile(join(work, 'files'), name, size);
 
   async function openPage(app: SampleProcess, query: string): Promise<{ page: Page; requests: Request[]; responses: Response[] }> {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    const requests: Request[] = [];
-    const responses: Response[] = [];
-    page.on('request', (request) => {
-      if (request.url().startsWith(app.url)) requests.push(request);
-    });
-    page.on('response', (response) => {
-      if (response.url().startsWith(app.url)) responses.push(response);
-    });
-    await page.goto(`${new URL(app.url).origin}/${query}`);
-    await page.locator('body[data-ready]').waitFor();
-    return { page, requests, responses };
+    const page = await openSamplePage(browser, app.url, query, pageErrors);
+    return { page, ...recordEndpointTraffic(page, app.url) };
   }
 
   async function completed(app: SampleProcess, page: Page, id: string): Promise<CompletedUpload> {

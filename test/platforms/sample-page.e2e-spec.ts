@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { CompletedUpload } from '../../apps/sample/src/upload-registry.service.js';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -10,9 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Browser, Page, Request } from 'playwright-core';
 import { eventually } from '../support/eventually.js';
-import { MiB, sha256 } from '../support/bytes.js';
+import { MiB } from '../support/bytes.js';
 import { offsetOf, uploadIdOf } from '../support/http/requests.js';
 import { launchChromium } from '../support/servers/chromium.js';
+import { openSamplePage, recordEndpointTraffic, type TestFile, writeTestFile } from '../support/servers/sample-page.js';
 import { createTestBucket, createTestS3Client, s3ServerFromEnv, sampleS3Env } from '../support/servers/s3-server.js';
 import { startSample, type SampleProcess } from '../support/servers/sample-process.js';
 import { PLATFORMS } from '../support/apps/tus-app.js';
@@ -20,13 +21,6 @@ import { PLATFORMS } from '../support/apps/tus-app.js';
 // The sample app's upload page (apps/sample/public), built and run as `npm start` runs it, driven
 // by headless Chromium through tus-js-client: the page a new user judges the module by. One
 // sample stores in a folder, a second one in S3 (the RGW the jest globalSetup started).
-
-interface TestFile {
-  name: string;
-  path: string;
-  size: number;
-  sha256: string;
-}
 
 /** An entry of the sample's `GET /api/uploads`. */
 type ListedUpload = CompletedUpload;
@@ -64,35 +58,13 @@ describe.each(PLATFORMS)('the sample upload page in Chromium, the sample on %s',
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  async function createFile(name: string, size: number): Promise<TestFile> {
-    const bytes = randomBytes(size);
-    const path = join(work, 'files', name);
-    await writeFile(path, bytes);
-    return { name, path, size, sha256: sha256(bytes) };
-  }
+  const createFile = (name: string, size: number): Promise<TestFile> => writeTestFile(join(work, 'files'), name, size);
 
   /** A page of `app` in a fresh browser context (its own localStorage), ready to take files. */
-  async function openPage(app: SampleProcess, query = ''): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-    const page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      // Chromium logs every 4xx as "Failed to load resource"; tus-js-client retries those it may.
-      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
-    });
-    await page.goto(`${new URL(app.url).origin}/${query}`);
-    await page.locator('body[data-ready]').waitFor();
-    return page;
-  }
+  const openPage = (app: SampleProcess, query = ''): Promise<Page> => openSamplePage(browser, app.url, query, pageErrors, { width: 1000, height: 760 });
 
   /** Every request the page sends to the tus endpoint, in order. */
-  function recordTusRequests(app: SampleProcess, page: Page): Request[] {
-    const requests: Request[] = [];
-    page.on('request', (request) => {
-      if (request.url().startsWith(app.url)) requests.push(request);
-    });
-    return requests;
-  }
+  const recordTusRequests = (app: SampleProcess, page: Page): Request[] => recordEndpointTraffic(page, app.url).requests;
 
   /** The id of the next upload the page creates. */
   async function nextCreatedId(page: Page): Promise<string> {

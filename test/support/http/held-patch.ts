@@ -10,6 +10,8 @@ export interface HeldPatch {
   answer: Promise<number | null>;
   /** Sends more of the body. */
   write(bytes: Buffer): Promise<void>;
+  /** The `Location`s of the interim responses received so far (the IETF draft's 104). */
+  interim: string[];
 }
 
 /**
@@ -17,11 +19,14 @@ export interface HeldPatch {
  * and holds the rest back: a client stalled mid-chunk (or one the server is about to lose).
  */
 export function startHeldPatch(url: string, offset: number, sent: Buffer, promised: number, headers: Record<string, string> = {}): HeldPatch {
-  const request = httpRequest(url, {
-    method: 'PATCH',
-    agent: false,
-    headers: { ...patchHeaders(offset), ...headers, 'Content-Length': promised },
-  });
+  return startHeldRequest('PATCH', url, { ...patchHeaders(offset), ...headers }, sent, promised);
+}
+
+/** {@link startHeldPatch} for any request and fields (an IETF draft creation or append). */
+export function startHeldRequest(method: string, url: string, headers: Record<string, string>, sent: Buffer, promised: number): HeldPatch {
+  const request = httpRequest(url, { method, agent: false, headers: { ...headers, 'Content-Length': promised } });
+  const interim: string[] = [];
+  request.on('information', (info) => interim.push(String(info.headers.location)));
   const answer = new Promise<number | null>((resolve) => {
     request.on('response', (response) => {
       response.resume();
@@ -32,5 +37,5 @@ export function startHeldPatch(url: string, offset: number, sent: Buffer, promis
   });
   const write = (bytes: Buffer) => new Promise<void>((resolve) => (request.write(bytes) ? resolve() : request.once('drain', () => resolve())));
   const flushed = new Promise<void>((resolve) => request.write(sent, () => resolve()));
-  return { request, sent: flushed, answer, write };
+  return { request, sent: flushed, answer, write, interim };
 }
