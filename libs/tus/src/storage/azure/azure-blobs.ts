@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { blockDeadlineMs, withDeadline, type AzureDeadlines } from './azure-deadline.js';
 import { azureStorageErrorOf, isNotFound } from './azure-errors.js';
+import type { ListedBlob } from './lock-leftovers.js';
 
 /** A conditional write: `ifNoneMatch` refuses an existing blob, `ifMatch` any other version. */
 export type BlobCondition = { ifNoneMatch: '*' } | { ifMatch: string };
@@ -119,14 +120,28 @@ export class AzureBlobs {
     return response.succeeded;
   }
 
+  /** Deletes the blob only while it is the version `etag` and holds no lease; resolves with whether it did. */
+  async deleteVersion(name: string, etag: string): Promise<boolean> {
+    const response = await this.call('Delete Blob', (abortSignal) => this.blob(name).deleteIfExists({ conditions: { ifMatch: etag }, abortSignal }));
+    return response.succeeded;
+  }
+
   async *listNames(prefix: string): AsyncIterable<string> {
+    for await (const blob of this.list(prefix)) yield blob.name;
+  }
+
+  /** The blobs under `prefix`, in name order, with their version, lease and last change. */
+  async *list(prefix: string): AsyncIterable<ListedBlob> {
     // One signal for the listing, which the SDK hands to each page's request; a deadline per page.
     const controller = new AbortController();
     const pages = this.container.listBlobsFlat({ prefix, abortSignal: controller.signal }).byPage({ maxPageSize: 1000 });
     for (;;) {
       const page = await this.call('List Blobs', () => pages.next(), this.deadlines.requestTimeoutMs, controller);
       if (page.done) return;
-      for (const item of page.value.segment.blobItems) yield item.name;
+      for (const { name, properties } of page.value.segment.blobItems) {
+        const leased = properties.leaseState === 'leased' || properties.leaseState === 'breaking';
+        yield { name, etag: properties.etag, leased, lastModified: properties.lastModified };
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import { resolveAzureBlobStorageOptions } from './azure-storage-options.validati
 import { bytesIn, type AzureUploadState } from './azure-upload-state.js';
 import { writeChunk } from './azure-block-writer.js';
 import { blockSizeFor } from './block-size.js';
+import { isLockLeftover } from './lock-leftovers.js';
 import { blocksStillStaged, mayHaveLostBlocks } from './staged-blocks.js';
 
 /**
@@ -173,8 +174,17 @@ export class AzureBlobStorageBackend implements TusStorageBackend {
     }
   }
 
+  /**
+   * Every upload under the key prefix. On the way (the expiry sweep lists every interval), lock
+   * blobs a crash left behind are deleted: no other sweep would reach those of an upload whose
+   * `.info` is gone (see isLockLeftover). No request more than the listing unless there is one.
+   */
   async *list(): AsyncIterable<UploadInfo> {
-    for await (const name of this.blobs.listNames(this.keyPrefix)) {
+    const now = Date.now();
+    for await (const blob of this.blobs.list(this.keyPrefix)) {
+      // Conditional on the version listed, and refused while a lease holds it: never a live lock.
+      if (isLockLeftover(blob, now)) await this.blobs.deleteVersion(blob.name, blob.etag).catch(() => undefined);
+      const { name } = blob;
       if (!name.endsWith('.info')) continue;
       const id = name.slice(this.keyPrefix.length, -'.info'.length);
       if (!isValidUploadId(id)) continue;
