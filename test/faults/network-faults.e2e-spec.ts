@@ -26,11 +26,13 @@ import { CutResponseAwareHttpStack, runUpload } from '../support/http/tus-client
 /** Without these the SDK waits forever on a silent S3 connection (its defaults are 0: none). */
 const S3_TIMEOUTS = { connectionTimeout: 2_000, socketTimeout: 5_000 };
 /**
- * Without these the Azure SDK waits for ever on a silent connection, and tries a call 4 times over
- * some 30 s (4 s, 8 s, 16 s apart) before the app hears of a failure. `tryTimeoutInMs` is no client
- * deadline (only the service's `timeout` parameter): `answerWithinMs` is (see containerClientAt).
+ * Without these the Azure SDK tries a call 4 times, 4 s and 12 s apart, before the app hears of a
+ * failure. A silent connection is ended by the backend's own deadlines (AZURE_DEADLINES), not by
+ * anything of the client's: the SDK has none (`tryTimeoutInMs` is only the service's `timeout`).
  */
-const AZURE_CLIENT = { retryOptions: { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1_000, tryTimeoutInMs: 5_000 }, answerWithinMs: 5_000 };
+const AZURE_CLIENT = { retryOptions: { maxTries: 3, retryDelayInMs: 100, maxRetryDelayInMs: 1_000 } };
+/** 5 s a call; an 8 MiB block (the default) 5 s + 8 s, however loaded Azurite is on these 2 cores. */
+const AZURE_DEADLINES = { requestTimeoutMs: 5_000, minBlockBytesPerSecond: 1 * MiB };
 
 /** An object store the app reaches through a faulty proxy: a bucket or container of the test's own, on the run's server. */
 interface ProxiedStore {
@@ -73,7 +75,7 @@ const PROXIED_STORES: ProxiedStore[] = [
         origin: `http://127.0.0.1:${azurite.port}`,
         backendVia: (proxyOrigin) => {
           const containerClient = containerClientAt(proxyOrigin, container.containerName, AZURE_CLIENT);
-          return { storage: new AzureBlobStorageBackend({ containerClient, keyPrefix: 'up/' }), dispose: async () => undefined };
+          return { storage: new AzureBlobStorageBackend({ containerClient, keyPrefix: 'up/', ...AZURE_DEADLINES }), dispose: async () => undefined };
         },
         dispose,
       };
@@ -357,7 +359,7 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
       azurite = await startRestartableAzurite();
       const { container } = await azurite.createContainer('restart');
       const containerClient = containerClientAt(`http://127.0.0.1:${azurite.port}`, container.containerName, AZURE_CLIENT);
-      app = await startTusApp({ storage: new AzureBlobStorageBackend({ containerClient }) }, { platform });
+      app = await startTusApp({ storage: new AzureBlobStorageBackend({ containerClient, ...AZURE_DEADLINES }) }, { platform });
     }, 60_000);
     afterAll(async () => {
       // No container clean-up: the container goes with the private Azurite's folder.

@@ -102,16 +102,18 @@ describe('AzureBlobStorageBackend: concatenation', () => {
 
   it('signs a source URL only where it can: a shared key, or a container URL carrying a SAS', async () => {
     const { AnonymousCredential, ContainerClient: Client, ContainerSASPermissions } = await import('@azure/storage-blob');
-    const signed = await new AzureBlobs(container).readableUrl(`${PREFIX}x`);
+    // Signing calls no service: any deadlines do.
+    const deadlines = { requestTimeoutMs: 30_000, minBlockBytesPerSecond: 256 * 1024 };
+    const signed = await new AzureBlobs(container, deadlines).readableUrl(`${PREFIX}x`);
     expect(new URL(signed!).searchParams.get('sp')).toBe('r');
     const sasUrl = await azurite.service
       .getContainerClient(containerName)
       .generateSasUrl({ permissions: ContainerSASPermissions.parse('rwl'), expiresOn: new Date(Date.now() + 60_000) });
     const viaSas = new Client(sasUrl, new AnonymousCredential());
-    expect(await new AzureBlobs(viaSas).readableUrl(`${PREFIX}x`)).toContain('sig=');
+    expect(await new AzureBlobs(viaSas, deadlines).readableUrl(`${PREFIX}x`)).toContain('sig=');
     // Any other credential (an Entra ID token, anonymous): the backend streams instead.
     const anonymous = new Client(container.url, new AnonymousCredential());
-    expect(await new AzureBlobs(anonymous).readableUrl(`${PREFIX}x`)).toBeUndefined();
+    expect(await new AzureBlobs(anonymous, deadlines).readableUrl(`${PREFIX}x`)).toBeUndefined();
   });
 
   it('refuses an id that exists, leaving that upload untouched', async () => {

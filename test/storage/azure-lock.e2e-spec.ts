@@ -4,9 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PROCESS_HOST } from '../../libs/tus/src/storage/process-identity.js';
 import { AzureBlobStorageBackend } from '../../libs/tus/src/storage/azure/azure-storage.backend.js';
 import { UploadLockedError } from '../../libs/tus/src/errors/tus.errors.js';
+import { LOCK_LEFTOVER_AFTER_MS } from '../../libs/tus/src/storage/azure/lock-leftovers.js';
 import { startAzurite, type Azurite } from '../support/servers/azurite.js';
 import { generateUploadIdForTests } from '../support/storage/storage-backend.fixtures.js';
 
@@ -137,4 +139,26 @@ describe('the Azure lock (a lease on <id>.lock)', () => {
     await release();
     expect(await container.getBlockBlobClient(`${PREFIX}${id}.lock.release`).exists()).toBe(false);
   });
+
+  it('is deleted by a listing (the expiry sweep) once a crash left it behind, never while held or just created', async () => {
+    const backend = backendWith();
+    // Left by a process killed while terminating: .info already gone, so no upload names the id.
+    const orphan = generateUploadIdForTests();
+    await lockBlob(orphan).upload('{"host":"gone","pid":1}', 23);
+    await container.getBlockBlobClient(`${PREFIX}${orphan}.lock.release`).upload('', 0);
+    const held = generateUploadIdForTests();
+    const release = await backend.lock(held);
+    await sleep(LOCK_LEFTOVER_AFTER_MS + 1_000);
+    // Created, not leased yet: a lock between its two calls.
+    const fresh = generateUploadIdForTests();
+    await lockBlob(fresh).upload('', 0);
+    for await (const upload of backend.list()) expect([orphan, held, fresh]).not.toContain(upload.id);
+    expect(await lockBlob(orphan).exists()).toBe(false);
+    expect(await container.getBlockBlobClient(`${PREFIX}${orphan}.lock.release`).exists()).toBe(false);
+    expect(await lockBlob(held).exists()).toBe(true);
+    expect(await lockBlob(fresh).exists()).toBe(true);
+    await release();
+    expect(await lockBlob(held).exists()).toBe(false);
+    await lockBlob(fresh).delete();
+  }, 40_000);
 });

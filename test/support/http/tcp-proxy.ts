@@ -50,6 +50,8 @@ export class TcpProxy {
   planFor: (index: number) => ConnectionPlan = () => PASS;
   private refusingUntil = 0;
   private readonly open = new Set<Socket>();
+  /** Per open connection: whether it was told to stall now (see stallOpen). */
+  private readonly live = new Set<{ stallNow: boolean; counted?: boolean }>();
 
   private constructor(
     private readonly server: Server,
@@ -87,6 +89,14 @@ export class TcpProxy {
     this.refusingUntil = Date.now() + ms;
   }
 
+  /**
+   * Stops forwarding, both ways, on every connection open now, until it closes: a network path that
+   * went silent (a dead peer, a black hole) under the connections in use. Later connections pass.
+   */
+  stallOpen(): void {
+    for (const connection of this.live) connection.stallNow = true;
+  }
+
   /** Cuts every open connection at once. */
   cutAll(): void {
     for (const socket of this.open) socket.destroy();
@@ -112,10 +122,13 @@ export class TcpProxy {
     const plan = this.planFor(index);
     const server = createConnection({ ...this.target, noDelay: true });
     const sockets = [client, server];
+    const connection: { stallNow: boolean; counted?: boolean } = { stallNow: false };
+    this.live.add(connection);
     let closed = false;
     const closeBoth = () => {
       if (closed) return;
       closed = true;
+      this.live.delete(connection);
       for (const socket of sockets) {
         socket.destroy();
         this.open.delete(socket);
@@ -128,12 +141,20 @@ export class TcpProxy {
     }
     if (plan.up?.bytesPerSecond || plan.down?.bytesPerSecond) this.stats.throttled++;
     const ended = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    void this.forward(client, server, plan.up ?? {}, 'up', ended, closeBoth);
-    void this.forward(server, client, plan.down ?? {}, 'down', ended, closeBoth);
+    void this.forward(client, server, plan.up ?? {}, 'up', ended, closeBoth, connection);
+    void this.forward(server, client, plan.down ?? {}, 'down', ended, closeBoth, connection);
   }
 
   /** Moves bytes `from` → `to` under `plan`, until either side closes or the plan cuts. */
-  private async forward(from: Socket, to: Socket, plan: FaultPlan, direction: Direction, ended: Promise<void>, cut: () => void): Promise<void> {
+  private async forward(
+    from: Socket,
+    to: Socket,
+    plan: FaultPlan,
+    direction: Direction,
+    ended: Promise<void>,
+    cut: () => void,
+    connection: { stallNow: boolean; counted?: boolean },
+  ): Promise<void> {
     let sent = 0;
     let stalled = false;
     const count = (bytes: number) => {
@@ -144,6 +165,12 @@ export class TcpProxy {
     try {
       for await (const data of from as AsyncIterable<Buffer>) {
         let chunk = data;
+        if (connection.stallNow) {
+          if (!connection.counted) this.stats.stalled++;
+          connection.counted = true;
+          await ended;
+          return;
+        }
         while (chunk.length > 0) {
           // The next boundary where something happens: the cut, the stall, or a throttle slice.
           const limits = [chunk.length];

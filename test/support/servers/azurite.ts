@@ -94,24 +94,11 @@ function onPort(port: number, stop: () => Promise<void>): Azurite {
 /**
  * A client on `container` of the development account reached at `origin` (Azurite's, or a proxy's in
  * front of it), signed with the account's shared key as a client from a connection string is;
- * `options` sets its retries. `answerWithinMs` ends a try whose answer has not begun by then (the
- * request's `timeout`): the SDK has no such deadline of its own, `retryOptions.tryTimeoutInMs` only
- * asks the service to give up (its `timeout` query parameter), so a silent connection is waited on
- * for ever.
+ * `options` sets its retries. A silent connection is the backend's to end (its `requestTimeoutMs`):
+ * the SDK has no client-side deadline of its own.
  */
-export function containerClientAt(origin: string, container: string, options: StoragePipelineOptions & { answerWithinMs?: number } = {}): ContainerClient {
-  const { answerWithinMs, ...pipelineOptions } = options;
-  const pipeline = newPipeline(new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY), pipelineOptions);
-  if (answerWithinMs !== undefined) {
-    pipeline.factories.unshift({
-      create: (next) => ({
-        sendRequest: (request) => {
-          request.timeout = answerWithinMs;
-          return next.sendRequest(request);
-        },
-      }),
-    });
-  }
+export function containerClientAt(origin: string, container: string, options: StoragePipelineOptions = {}): ContainerClient {
+  const pipeline = newPipeline(new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_ACCOUNT_KEY), options);
   return new ContainerClient(`${origin}/${AZURITE_ACCOUNT}/${container}`, pipeline);
 }
 

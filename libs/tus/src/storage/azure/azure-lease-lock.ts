@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UploadLockedError } from '../../errors/tus.errors.js';
+import { StorageUnavailableError, UploadLockedError } from '../../errors/tus.errors.js';
 import { isDeadHere, parseHolder, PROCESS_HOST } from '../process-identity.js';
-import { azureCall, type AzureBlobs } from './azure-blobs.js';
+import type { AzureBlobs } from './azure-blobs.js';
 import { isConditionFailed, isLeaseConflict, isNotFound } from './azure-errors.js';
 
 /** Options of {@link acquireAzureLock}. */
@@ -57,7 +57,6 @@ export async function acquireAzureLock(blobs: AzureBlobs, name: string, options:
     heldTokens.delete(token);
     throw error;
   }
-  const lease = blobs.blob(name).getBlobLeaseClient(leaseId);
   const { onReleaseRequested } = options;
   let held = true;
   let renewedAt = performance.now();
@@ -69,7 +68,7 @@ export async function acquireAzureLock(blobs: AzureBlobs, name: string, options:
   };
   const renew = async () => {
     try {
-      await azureCall(() => lease.renewLease());
+      await blobs.renewLease(name, leaseId);
       renewedAt = performance.now();
     } catch (error) {
       // Broken or taken: someone else's now. Any other failure is tried again at the next beat.
@@ -78,24 +77,46 @@ export async function acquireAzureLock(blobs: AzureBlobs, name: string, options:
   };
   const heartbeat = setInterval(() => void renew(), (options.leaseSeconds * 1000) / 3);
   heartbeat.unref();
+  // One poll at a time: a poll Azure leaves unanswered runs to its deadline, past many intervals.
+  let polling = false;
   const releasePoll =
     onReleaseRequested &&
     setInterval(() => {
-      void azureCall(() => blobs.blob(`${name}.release`).deleteIfExists()).then(
-        (response) => response.succeeded && onReleaseRequested(),
-        () => undefined,
-      );
+      if (polling) return;
+      polling = true;
+      void blobs
+        .delete(`${name}.release`)
+        .then(
+          (existed) => existed && onReleaseRequested(),
+          () => undefined,
+        )
+        .finally(() => (polling = false));
     }, RELEASE_POLL_MS);
   releasePoll?.unref();
   return async () => {
     const wasHeld = held;
     lose();
-    // A waiter's request to let go is answered by this release.
-    if (onReleaseRequested !== undefined) await blobs.delete(`${name}.release`).catch(() => undefined);
-    if (!wasHeld) return;
-    // Deleting the blob ends the lease; should that fail, the lease is released all the same.
-    await blobs.delete(name, leaseId).catch(() => azureCall(() => lease.releaseLease()).catch(() => undefined));
+    // Side by side, so that a release Azure leaves unanswered costs one deadline, not three.
+    await Promise.all([
+      // A waiter's request to let go is answered by this release.
+      onReleaseRequested === undefined ? undefined : blobs.delete(`${name}.release`).catch(() => undefined),
+      wasHeld ? releaseHeld(blobs, name, leaseId) : undefined,
+    ]);
   };
+}
+
+/**
+ * Deleting the blob ends the lease; should Azure refuse that, the lease is released all the same.
+ * Should Azure not answer (unreachable, or past the deadline), no second call is tried: the lease,
+ * no longer renewed, ends by itself within its duration, and a request of this process for the
+ * upload breaks it at once meanwhile (a holding this process left behind, see breakIfAbandoned).
+ */
+async function releaseHeld(blobs: AzureBlobs, name: string, leaseId: string): Promise<void> {
+  try {
+    await blobs.delete(name, leaseId);
+  } catch (error) {
+    if (!(error instanceof StorageUnavailableError)) await blobs.releaseLease(name, leaseId).catch(() => undefined);
+  }
 }
 
 /**
@@ -122,7 +143,7 @@ async function take(blobs: AzureBlobs, name: string, options: AzureLockOptions, 
         );
         absent = false;
       }
-      await azureCall(() => blobs.blob(name).getBlobLeaseClient(leaseId).acquireLease(options.leaseSeconds));
+      await blobs.acquireLease(name, leaseId, options.leaseSeconds);
       // On a blob that was there, this confirms the holding: it fails when a waiter broke the
       // lease on a judgement of the previous holder's body.
       if (!created) await blobs.putText(name, holder, { leaseId });
@@ -158,7 +179,7 @@ async function breakIfAbandoned(blobs: AzureBlobs, name: string): Promise<boolea
   const leftByUs = holder.host === PROCESS_HOST && holder.pid === process.pid && !heldTokens.has(holder.token ?? '');
   if (!isDeadHere(holder) && !leftByUs) return false;
   try {
-    await azureCall(() => blobs.blob(name).getBlobLeaseClient().breakLease(0, { conditions: { ifMatch: current.etag } }));
+    await blobs.breakLease(name, current.etag);
     return true;
   } catch (error) {
     if (isConditionFailed(error) || isNotFound(error) || isLeaseConflict(error)) return false;

@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
-import { DEFAULT_LOCK_STALE_MS, DEFAULT_LOCK_TIMEOUT_MS } from '../lock-timing.js';
-import { PayloadTooLargeError, TusOptionsError, UploadNotFoundError } from '../../errors/tus.errors.js';
+import { PayloadTooLargeError, UploadNotFoundError } from '../../errors/tus.errors.js';
 import { isValidUploadId } from '../../protocol/upload-id.js';
 import type { NewUpload, UploadInfo, UploadStorageLocation } from '../../protocol/upload-info.js';
 import { KeyedMutex } from '../keyed-mutex.js';
@@ -11,10 +10,12 @@ import { azureStatus, isNotFound } from './azure-errors.js';
 import { checkContainerWritable } from './azure-health.js';
 import { AzureInfoStore } from './azure-info-store.js';
 import { acquireAzureLock } from './azure-lease-lock.js';
-import { DEFAULT_AZURE_BLOCK_SIZE, MAX_AZURE_BLOCK_COUNT, MAX_AZURE_BLOCK_SIZE, type AzureBlobStorageOptions } from './azure-storage.options.js';
+import { type AzureBlobStorageOptions } from './azure-storage.options.js';
+import { resolveAzureBlobStorageOptions } from './azure-storage-options.validation.js';
 import { bytesIn, type AzureUploadState } from './azure-upload-state.js';
 import { writeChunk } from './azure-block-writer.js';
 import { blockSizeFor } from './block-size.js';
+import { isLockLeftover } from './lock-leftovers.js';
 import { blocksStillStaged, mayHaveLostBlocks } from './staged-blocks.js';
 
 /**
@@ -40,23 +41,14 @@ export class AzureBlobStorageBackend implements TusStorageBackend {
   private readonly copy = { serverSide: true };
 
   constructor(options: AzureBlobStorageOptions) {
-    this.keyPrefix = options.keyPrefix ?? '';
-    this.blockSize = options.blockSize ?? DEFAULT_AZURE_BLOCK_SIZE;
-    this.maxBlocks = options.maxBlocks ?? MAX_AZURE_BLOCK_COUNT;
-    this.maxInFlight = options.maxConcurrentBlockUploads ?? 4;
-    this.lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS;
-    this.leaseSeconds = Math.min(Math.max(Math.round((options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS) / 1000), 15), 60);
-    const problems: string[] = [];
-    if (!options.containerClient) problems.push('AzureBlobStorageBackend needs a ContainerClient (containerClient)');
-    if (!Number.isSafeInteger(this.blockSize) || this.blockSize < 1 || this.blockSize > MAX_AZURE_BLOCK_SIZE) {
-      problems.push(`AzureBlobStorageBackend blockSize must be an integer from 1 to ${MAX_AZURE_BLOCK_SIZE} bytes (4000 MiB)`);
-    }
-    if (!Number.isInteger(this.maxBlocks) || this.maxBlocks < 2 || this.maxBlocks > MAX_AZURE_BLOCK_COUNT) {
-      problems.push(`AzureBlobStorageBackend maxBlocks must be an integer from 2 to ${MAX_AZURE_BLOCK_COUNT}`);
-    }
-    if (!Number.isInteger(this.maxInFlight) || this.maxInFlight < 1) problems.push('AzureBlobStorageBackend maxConcurrentBlockUploads must be a positive integer');
-    if (problems.length > 0) throw new TusOptionsError(problems);
-    this.blobs = new AzureBlobs(options.containerClient);
+    const resolved = resolveAzureBlobStorageOptions(options);
+    this.keyPrefix = resolved.keyPrefix;
+    this.blockSize = resolved.blockSize;
+    this.maxBlocks = resolved.maxBlocks;
+    this.maxInFlight = resolved.maxConcurrentBlockUploads;
+    this.lockTimeoutMs = resolved.lockTimeoutMs;
+    this.leaseSeconds = Math.min(Math.max(Math.round(resolved.lockStaleMs / 1000), 15), 60);
+    this.blobs = new AzureBlobs(resolved.containerClient, resolved);
     this.infos = new AzureInfoStore(this.blobs, this.keyPrefix);
   }
 
@@ -182,8 +174,17 @@ export class AzureBlobStorageBackend implements TusStorageBackend {
     }
   }
 
+  /**
+   * Every upload under the key prefix. On the way (the expiry sweep lists every interval), lock
+   * blobs a crash left behind are deleted: no other sweep would reach those of an upload whose
+   * `.info` is gone (see isLockLeftover). No request more than the listing unless there is one.
+   */
   async *list(): AsyncIterable<UploadInfo> {
-    for await (const name of this.blobs.listNames(this.keyPrefix)) {
+    const now = Date.now();
+    for await (const blob of this.blobs.list(this.keyPrefix)) {
+      // Conditional on the version listed, and refused while a lease holds it: never a live lock.
+      if (isLockLeftover(blob, now)) await this.blobs.deleteVersion(blob.name, blob.etag).catch(() => undefined);
+      const { name } = blob;
       if (!name.endsWith('.info')) continue;
       const id = name.slice(this.keyPrefix.length, -'.info'.length);
       if (!isValidUploadId(id)) continue;

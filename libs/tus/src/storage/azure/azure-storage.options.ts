@@ -48,6 +48,26 @@ export interface AzureBlobStorageOptions {
    * @default 30000
    */
   lockStaleMs?: number;
+  /**
+   * Client-side deadline of each Azure call that moves no bulk bytes (`.info` reads and writes, the
+   * lock's lease calls, listings, Put Block List, properties), and of a download's answer to begin
+   * (its body then streams without one), in ms. The SDK has none of its own
+   * (`retryOptions.tryTimeoutInMs` is only the service's `timeout` parameter), so without it a
+   * connection that goes silent holds the request, and its upload's lock, for ever. It bounds the
+   * call with all the SDK's retries (an aborted call is not retried): keep the client's
+   * `retryOptions` within it. A call past it fails as `503 Storage unavailable`; tus clients retry.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * The slowest rate, in bytes a second, at which a block upload (Put Block, and a partial's range
+   * copied by Put Block From URL) is still waited for: a block of n bytes gets
+   * `requestTimeoutMs + n / minBlockBytesPerSecond` before it is abandoned as stalled (8 MiB at the
+   * default: 30 s + 32 s). The `maxConcurrentBlockUploads` blocks of a request share the link, so
+   * the default suits a link of 1 MiB/s and more with 4 in flight.
+   * @default 262144 (256 KiB/s)
+   */
+  minBlockBytesPerSecond?: number;
 }
 
 const MiB = 1024 * 1024;
@@ -57,6 +77,12 @@ export const DEFAULT_AZURE_BLOCK_SIZE = 8 * MiB;
 
 /** Azure's largest block (service version 2019-12-12 and later). */
 export const MAX_AZURE_BLOCK_SIZE = 4000 * MiB;
+
+/** The default deadline of an Azure call that moves no bulk bytes: 30 s. */
+export const DEFAULT_AZURE_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The default slowest block upload waited for: 256 KiB/s. */
+export const DEFAULT_AZURE_MIN_BLOCK_BYTES_PER_SECOND = 256 * 1024;
 
 /** Azure's highest number of committed blocks of one blob. */
 export const MAX_AZURE_BLOCK_COUNT = 50_000;
