@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { PayloadTooLargeError, StorageUnavailableError, UploadNotFoundError } from '../../errors/tus.errors.js';
+import { PayloadTooLargeError, StorageUnavailableError, UploadLockedError, UploadNotFoundError } from '../../errors/tus.errors.js';
 import type { NewUpload, UploadInfo } from '../../protocol/upload-info.js';
 import { KeyedMutex } from '../keyed-mutex.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from '../tus-storage-backend.interface.js';
@@ -12,6 +12,7 @@ import { checkBucketWritable } from './s3-health.js';
 import { S3InfoRecord } from './s3-info-record.js';
 import { PENDING_OBJECT_TAG, S3Keys } from './s3-keys.js';
 import { acquireS3Lock } from './s3-lock.js';
+import { recoverS3Parts } from './s3-part-recovery.js';
 import { isNotFound, s3Status, S3Objects } from './s3-objects.js';
 import { resolveS3StorageOptions } from './s3-storage-options.validation.js';
 import { DEFAULT_S3_PART_SIZE, type S3StorageOptions } from './s3-storage.options.js';
@@ -86,17 +87,59 @@ export class S3StorageBackend implements TusStorageBackend {
     return this.info.save(info, { uploadId: null, partSize, parts: [], pending: null }, { ifNoneMatch: '*' });
   }
 
-  get(id: string): Promise<UploadInfo> {
+  /**
+   * The state in `.info`; after a crash, with the parts the dead request stored recovered first, so
+   * that the first HEAD after it answers them. The trigger is the `writing` mark that a request's
+   * records carry until its end: an upload no one writes costs the one `.info` read, as before (no
+   * ListParts per HEAD, as tusd does). Only a marked upload that no request of this process holds
+   * tries its lock, without waiting: a live writer elsewhere keeps it (two more requests to S3, a
+   * refused PUT and a GET of the lock, per such HEAD), a dead one's is taken over and recovered.
+   */
+  async get(id: string): Promise<UploadInfo> {
+    const upload = await this.info.read(id);
+    if (this.info.known(upload)?.s3.writing === undefined || this.localLocks.isLocked(id)) return upload;
+    let release: ReleaseLock;
+    try {
+      release = await this.acquire(id, 0);
+    } catch (error) {
+      if (error instanceof UploadLockedError) return upload;
+      throw error;
+    }
+    try {
+      await recoverS3Parts(this.chunkWrites, id);
+    } finally {
+      await release();
+    }
     return this.info.read(id);
   }
 
+  /**
+   * The upload's lock; when it was taken over from a dead or silent holder, what that holder stored
+   * is recovered before the caller reads the state (a PATCH that came without a HEAD, or a holder
+   * judged gone only by staleness: the client is then told the new offset by a 409).
+   */
   async lock(id: string): Promise<ReleaseLock> {
+    let tookOver = false;
+    const release = await this.acquire(id, this.lockTimeoutMs, () => (tookOver = true));
+    if (!tookOver) return release;
+    try {
+      await recoverS3Parts(this.chunkWrites, id);
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    return release;
+  }
+
+  /** This process's lock of the upload, then the one shared through the bucket. */
+  private async acquire(id: string, timeoutMs: number, onTakeOver?: () => void): Promise<ReleaseLock> {
     const started = Date.now();
-    const releaseLocal = await this.localLocks.acquire(id, this.lockTimeoutMs);
+    const releaseLocal = await this.localLocks.acquire(id, timeoutMs);
     try {
       const releaseShared = await acquireS3Lock(this.objects, this.keys.lock(id), {
-        timeoutMs: Math.max(this.lockTimeoutMs - (Date.now() - started), 0),
+        timeoutMs: Math.max(timeoutMs - (Date.now() - started), 0),
         staleMs: this.lockStaleMs,
+        onTakeOver,
       });
       return async () => {
         await releaseShared();
