@@ -143,8 +143,9 @@ export async function writeS3Chunk(access: S3ChunkWriteAccess, upload: UploadInf
     // The refused parts stay in the multipart upload (S3 deletes no single part): their numbers are
     // marked untrusted, so that no crash recovery counts them. A verified-whole chunk marked them first.
     const refused = recorder !== null && stored.parts.length > 0 && snapshot.s3.uploadId !== null;
-    const through = refused ? Math.max(state.untrustedThrough ?? 0, ...stored.parts.map((part) => part.partNumber)) : 0;
-    if ((recorded || refused) && (await rollBack(info, upload, withUntrusted(settledState(snapshot.s3), through), etag))) named = false;
+    const before = settledState(snapshot.s3);
+    const through = Math.max(before.untrustedThrough ?? 0, ...(refused ? stored.parts.map((part) => part.partNumber) : []));
+    if ((recorded || refused) && (await rollBack(info, upload, withUntrusted(before, through), etag))) named = false;
     await abandon();
     throw failure;
   }
