@@ -40,6 +40,8 @@ export class S3StorageBackend implements TusStorageBackend {
   private readonly lockTimeoutMs: number;
   private readonly lockStaleMs: number;
   private readonly localLocks = new KeyedMutex();
+  /** Recoveries running in this process, by upload id: a read meanwhile waits for the outcome. */
+  private readonly recoveries = new Map<string, Promise<void>>();
   private readonly chunkWrites: S3ChunkWriteAccess;
 
   constructor(options: S3StorageOptions) {
@@ -97,12 +99,27 @@ export class S3StorageBackend implements TusStorageBackend {
    */
   async get(id: string): Promise<UploadInfo> {
     const upload = await this.info.read(id);
-    if (this.info.known(upload)?.s3.writing === undefined || this.localLocks.isLocked(id)) return upload;
+    if (this.info.known(upload)?.s3.writing === undefined) return upload;
+    // A recovery of this process under way (another HEAD's, or a PATCH's that took the lock over):
+    // its outcome, not the state before it (seen: a HEAD answered the recorded offset meanwhile).
+    const running = this.recoveries.get(id);
+    if (running !== undefined) {
+      await running;
+      return this.info.read(id);
+    }
+    if (this.localLocks.isLocked(id)) return upload;
+    // Known to other reads from here on, the lock's acquisition included.
+    await this.tracked(id, this.recoverIfAbandoned(id));
+    return this.info.read(id);
+  }
+
+  /** Takes the lock without waiting (a live holder elsewhere keeps it) and recovers under it. */
+  private async recoverIfAbandoned(id: string): Promise<void> {
     let release: ReleaseLock;
     try {
       release = await this.acquire(id, 0);
     } catch (error) {
-      if (error instanceof UploadLockedError) return upload;
+      if (error instanceof UploadLockedError) return;
       throw error;
     }
     try {
@@ -110,7 +127,6 @@ export class S3StorageBackend implements TusStorageBackend {
     } finally {
       await release();
     }
-    return this.info.read(id);
   }
 
   /**
@@ -123,12 +139,26 @@ export class S3StorageBackend implements TusStorageBackend {
     const release = await this.acquire(id, this.lockTimeoutMs, () => (tookOver = true));
     if (!tookOver) return release;
     try {
-      await recoverS3Parts(this.chunkWrites, id);
+      await this.tracked(id, recoverS3Parts(this.chunkWrites, id));
     } catch (error) {
       await release();
       throw error;
     }
     return release;
+  }
+
+  /** Waits for a recovery, known meanwhile to reads of the same upload (see get). */
+  private async tracked(id: string, recovery: Promise<unknown>): Promise<void> {
+    const settled = recovery.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.recoveries.set(id, settled);
+    try {
+      await recovery;
+    } finally {
+      if (this.recoveries.get(id) === settled) this.recoveries.delete(id);
+    }
   }
 
   /** This process's lock of the upload, then the one shared through the bucket. */
