@@ -63,6 +63,13 @@ export interface S3UploadSnapshot {
   durable: number;
   /** Parts S3 holds for the recorded multipart upload that `.info` does not commit (a request cut off). */
   uncommittedPartBytes: number;
+  /**
+   * Of those, the bytes of the parts that follow the committed ones without a gap (numbers n+1,
+   * n+2, ...): what a crash recovery can add to the upload.
+   */
+  followingPartBytes: number;
+  /** Bytes in the committed parts (without the `.pending` object). */
+  committedPartBytes: number;
   /** Multipart uploads of the key other than the recorded one, and `.pending` objects other than the recorded one. */
   strays: number;
 }
@@ -96,10 +103,13 @@ export async function inspectS3Upload(client: S3Client, bucket: string, key: str
     durable += pending.ContentLength ?? 0;
   }
   const uncommittedPartBytes = [...held.values()].reduce((sum, part) => sum + part.size, 0);
+  const committedPartBytes = state.s3.parts.reduce((sum, part) => sum + part.size, 0);
+  let followingPartBytes = 0;
+  for (let next = state.s3.parts.length + 1; held.has(next); next++) followingPartBytes += held.get(next)!.size;
   const { objects, multipartUploads } = await s3ObjectsOf(client, bucket, key);
   const pendings = objects.filter((name) => name.startsWith(`${key}.pending.`) && name !== state.s3.pending?.key).length;
   const strays = multipartUploads - (state.s3.uploadId === null ? 0 : 1) + pendings;
-  return { recordedOffset: state.offset, durable, uncommittedPartBytes, strays };
+  return { recordedOffset: state.offset, durable, uncommittedPartBytes, followingPartBytes, committedPartBytes, strays };
 }
 
 /** Every object under `key` (the upload's own and its `.info`, `.pending.*`) and its multipart uploads in progress. */

@@ -9,7 +9,7 @@ import { ProgressRecorder } from '../progress-recorder.js';
 import { completeUpload, rollBack, type S3UploadAccess } from './s3-completion.js';
 import { PENDING_OBJECT_TAG } from './s3-keys.js';
 import { isNotFound, type S3Objects } from './s3-objects.js';
-import type { S3Part, S3UploadState } from './s3-upload-state.js';
+import { type S3Part, type S3UploadState, settledState, withUntrusted } from './s3-upload-state.js';
 
 /** What a chunk write uses of the S3 backend. */
 export interface S3ChunkWriteAccess extends S3UploadAccess {
@@ -31,7 +31,8 @@ export async function writeS3Chunk(access: S3ChunkWriteAccess, upload: UploadInf
   const { objects, keys, info } = access;
   const snapshot = await info.snapshotOf(upload);
   const changed = { ...upload, ...changes };
-  const state = resizedForLength(snapshot.s3, upload, changed.length, access.maxParts);
+  // Built on without any `writing` mark: this request's records set their own, its end none.
+  const state = settledState(resizedForLength(snapshot.s3, upload, changed.length, access.maxParts));
   const key = keys.data(upload.id);
   const prefill = state.pending === null ? EMPTY : await readPending(objects, state.pending.key);
 
@@ -49,7 +50,15 @@ export async function writeS3Chunk(access: S3ChunkWriteAccess, upload: UploadInf
     ? new ProgressRecorder(
         state.parts.length + 1,
         async (parts) => {
-          const s3: S3UploadState = { ...state, uploadId: await ensureUpload(), parts: [...state.parts, ...parts], pending: null };
+          // `writing`: should the process die, S3 may hold up to that many more parts of this
+          // request, which a recovery adds (see recoverS3Parts). Free: these records are written anyway.
+          const s3: S3UploadState = {
+            ...state,
+            uploadId: await ensureUpload(),
+            parts: [...state.parts, ...parts],
+            pending: null,
+            writing: { partsInFlight: access.maxConcurrentPartUploads },
+          };
           const offset = bytesIn(s3.parts);
           // The part that fills the upload is recorded with its completion, at the request's
           // end: a record saying "every byte is here" while the request still runs would make a
@@ -79,13 +88,27 @@ export async function writeS3Chunk(access: S3ChunkWriteAccess, upload: UploadInf
     if (startedId !== undefined && !named) await objects.abortMultipartUpload(key, startedId).catch(() => undefined);
   };
 
+  // A chunk verified only at its end marks, before its first part goes into the upload's multipart
+  // upload, every part number it can reach as untrusted: killed mid-body, its parts stay in S3 and
+  // must never be recovered. One more `.info` write, for such chunks only (none for a chunk under a
+  // part, none for a multipart upload this request starts: no state names that one until it commits).
+  let untrustedMark: Promise<void> | undefined;
+  const markUntrusted = async () => {
+    const reach = changed.length === null ? access.maxParts : state.parts.length + Math.ceil((changed.length - bytesIn(state.parts)) / state.partSize);
+    const marked = withUntrusted(settledState(snapshot.s3), Math.max(state.untrustedThrough ?? 0, Math.min(reach, access.maxParts)));
+    etag = info.known(await info.save(upload, marked, { ifMatch: etag }))!.etag;
+  };
+
   const sink = new PartSink({
     partSize: state.partSize,
     firstPartNumber: state.parts.length + 1,
     lastPartNumber: access.maxParts,
     maxInFlight: access.maxConcurrentPartUploads,
     prefill,
-    uploadPart: async (partNumber, body) => objects.uploadPart(key, await ensureUpload(), partNumber, body, body.length),
+    uploadPart: async (partNumber, body) => {
+      if (recorder === null && state.uploadId !== null) await (untrustedMark ??= markUntrusted());
+      return objects.uploadPart(key, await ensureUpload(), partNumber, body, body.length);
+    },
     partStored: recorder === null ? undefined : (part) => recorder.stored(part),
   });
   let failure: unknown;
@@ -117,7 +140,12 @@ export async function writeS3Chunk(access: S3ChunkWriteAccess, upload: UploadInf
     }
   }
   if (!keep || (failure !== undefined && sink.received === 0)) {
-    if (recorded && (await rollBack(info, upload, snapshot.s3, etag))) named = false;
+    // The refused parts stay in the multipart upload (S3 deletes no single part): their numbers are
+    // marked untrusted, so that no crash recovery counts them. A verified-whole chunk marked them first.
+    const refused = recorder !== null && stored.parts.length > 0 && snapshot.s3.uploadId !== null;
+    const before = settledState(snapshot.s3);
+    const through = Math.max(before.untrustedThrough ?? 0, ...(refused ? stored.parts.map((part) => part.partNumber) : []));
+    if ((recorded || refused) && (await rollBack(info, upload, withUntrusted(before, through), etag))) named = false;
     await abandon();
     throw failure;
   }
@@ -135,7 +163,8 @@ export async function writeS3Chunk(access: S3ChunkWriteAccess, upload: UploadInf
       pending = { key: keys.newPending(upload.id), size: stored.tail.length };
       await objects.put(pending.key, stored.tail, { length: stored.tail.length, tagging: PENDING_OBJECT_TAG });
     }
-    const s3: S3UploadState = { ...state, uploadId: created ? await created : uploadId, parts, pending };
+    // Every part of this request is listed: what stays untrusted is what was before it.
+    const s3 = withUntrusted({ ...state, uploadId: created ? await created : uploadId, parts, pending }, state.untrustedThrough ?? 0);
     const next = await info.save({ ...changed, offset, completedAt: null }, s3, { ifMatch: etag });
     committed = true;
     if (state.pending !== null) await objects.deleteQuietly(state.pending.key);

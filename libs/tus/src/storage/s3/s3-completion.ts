@@ -3,7 +3,7 @@ import type { UploadInfo } from '../../protocol/upload-info.js';
 import type { S3InfoRecord } from './s3-info-record.js';
 import type { S3Keys } from './s3-keys.js';
 import { isNotFound, type S3Objects } from './s3-objects.js';
-import { bareEtag, type S3Snapshot, type S3UploadState } from './s3-upload-state.js';
+import { bareEtag, type S3Snapshot, type S3UploadState, withUntrusted } from './s3-upload-state.js';
 
 /** What completing and repairing a multipart upload use of the S3 backend. */
 export interface S3UploadAccess {
@@ -86,6 +86,8 @@ async function rollBackOverwrittenParts(access: S3UploadAccess, upload: UploadIn
   if (firstLost === -1) return;
   const parts = s3.parts.slice(0, firstLost);
   const offset = parts.reduce((sum, part) => sum + part.size, 0);
-  await access.info.save({ ...upload, offset, completedAt: null }, { ...s3, parts, pending: null }, { ifMatch: etag });
+  // The overwritten parts and those after them stay in S3: never to be recovered.
+  const through = Math.max(s3.untrustedThrough ?? 0, s3.parts.at(-1)!.partNumber);
+  await access.info.save({ ...upload, offset, completedAt: null }, withUntrusted({ ...s3, parts, pending: null }, through), { ifMatch: etag });
   throw new OffsetMismatchError(`Bytes from offset ${offset} on were overwritten by a concurrent request; resume from there`);
 }

@@ -12,6 +12,8 @@ export interface S3LockOptions {
   timeoutMs: number;
   /** A lock its holder did not renew for this long is taken over (the holder died or lost S3). */
   staleMs: number;
+  /** Called when the lock was taken over from a holder judged gone: what that holder wrote may need repair. */
+  onTakeOver?: () => void;
 }
 
 /** The body of a lock object: who holds it. */
@@ -94,7 +96,10 @@ async function take(objects: S3Objects, key: string, options: S3LockOptions, jud
     if (Date.now() - judgedAt >= JUDGE_EVERY_MS) {
       judgedAt = Date.now();
       const etag = await judge.takeOverIfAbandoned();
-      if (etag !== null) return etag;
+      if (etag !== null) {
+        options.onTakeOver?.();
+        return etag;
+      }
     }
     if (Date.now() >= deadline) throw new UploadLockedError();
     // Short at first (a PATCH releases within milliseconds of its body's end), then backing off.

@@ -17,6 +17,7 @@ import {
 import type { Readable } from 'node:stream';
 import { StorageUnavailableError, TusError } from '../../errors/tus.errors.js';
 import type { ObjectRange } from './concat-plan.js';
+import type { ListedPart } from './part-adoption.js';
 import type { S3Part } from './s3-upload-state.js';
 
 /** A conditional PutObject: `create` refuses an existing key, an ETag refuses any other version. */
@@ -222,13 +223,13 @@ export class S3Objects {
   }
 
   /** The parts S3 holds for a multipart upload (the last upload of each part number). */
-  async *listParts(key: string, uploadId: string): AsyncIterable<{ partNumber: number; etag: string }> {
+  async *listParts(key: string, uploadId: string): AsyncIterable<ListedPart> {
     let marker: string | undefined;
     do {
       const page = await this.client.send(
         new ListPartsCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
       );
-      for (const part of page.Parts ?? []) yield { partNumber: part.PartNumber!, etag: part.ETag ?? '' };
+      for (const part of page.Parts ?? []) yield { partNumber: part.PartNumber!, etag: part.ETag ?? '', size: part.Size ?? 0 };
       marker = page.IsTruncated ? page.NextPartNumberMarker : undefined;
     } while (marker !== undefined);
   }

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { PayloadTooLargeError, StorageUnavailableError, UploadNotFoundError } from '../../errors/tus.errors.js';
+import { PayloadTooLargeError, StorageUnavailableError, UploadLockedError, UploadNotFoundError } from '../../errors/tus.errors.js';
 import type { NewUpload, UploadInfo } from '../../protocol/upload-info.js';
 import { KeyedMutex } from '../keyed-mutex.js';
 import type { ChunkSource, ReleaseLock, TusStorageBackend, UploadChanges } from '../tus-storage-backend.interface.js';
@@ -12,6 +12,7 @@ import { checkBucketWritable } from './s3-health.js';
 import { S3InfoRecord } from './s3-info-record.js';
 import { PENDING_OBJECT_TAG, S3Keys } from './s3-keys.js';
 import { acquireS3Lock } from './s3-lock.js';
+import { recoverS3Parts } from './s3-part-recovery.js';
 import { isNotFound, s3Status, S3Objects } from './s3-objects.js';
 import { resolveS3StorageOptions } from './s3-storage-options.validation.js';
 import { DEFAULT_S3_PART_SIZE, type S3StorageOptions } from './s3-storage.options.js';
@@ -39,6 +40,8 @@ export class S3StorageBackend implements TusStorageBackend {
   private readonly lockTimeoutMs: number;
   private readonly lockStaleMs: number;
   private readonly localLocks = new KeyedMutex();
+  /** Recoveries running in this process, by upload id: a read meanwhile waits for the outcome. */
+  private readonly recoveries = new Map<string, Promise<void>>();
   private readonly chunkWrites: S3ChunkWriteAccess;
 
   constructor(options: S3StorageOptions) {
@@ -86,17 +89,87 @@ export class S3StorageBackend implements TusStorageBackend {
     return this.info.save(info, { uploadId: null, partSize, parts: [], pending: null }, { ifNoneMatch: '*' });
   }
 
-  get(id: string): Promise<UploadInfo> {
+  /**
+   * The state in `.info`; after a crash, with the parts the dead request stored recovered first, so
+   * that the first HEAD after it answers them. The trigger is the `writing` mark that a request's
+   * records carry until its end: an upload no one writes costs the one `.info` read, as before (no
+   * ListParts per HEAD, as tusd does). Only a marked upload that no request of this process holds
+   * tries its lock, without waiting: a live writer elsewhere keeps it (two more requests to S3, a
+   * refused PUT and a GET of the lock, per such HEAD), a dead one's is taken over and recovered.
+   */
+  async get(id: string): Promise<UploadInfo> {
+    const upload = await this.info.read(id);
+    if (this.info.known(upload)?.s3.writing === undefined) return upload;
+    // A recovery of this process under way (another HEAD's, or a PATCH's that took the lock over):
+    // its outcome, not the state before it (seen: a HEAD answered the recorded offset meanwhile).
+    const running = this.recoveries.get(id);
+    if (running !== undefined) {
+      await running;
+      return this.info.read(id);
+    }
+    if (this.localLocks.isLocked(id)) return upload;
+    // Known to other reads from here on, the lock's acquisition included.
+    await this.tracked(id, this.recoverIfAbandoned(id));
     return this.info.read(id);
   }
 
+  /** Takes the lock without waiting (a live holder elsewhere keeps it) and recovers under it. */
+  private async recoverIfAbandoned(id: string): Promise<void> {
+    let release: ReleaseLock;
+    try {
+      release = await this.acquire(id, 0);
+    } catch (error) {
+      if (error instanceof UploadLockedError) return;
+      throw error;
+    }
+    try {
+      await recoverS3Parts(this.chunkWrites, id);
+    } finally {
+      await release();
+    }
+  }
+
+  /**
+   * The upload's lock; when it was taken over from a dead or silent holder, what that holder stored
+   * is recovered before the caller reads the state (a PATCH that came without a HEAD, or a holder
+   * judged gone only by staleness: the client is then told the new offset by a 409).
+   */
   async lock(id: string): Promise<ReleaseLock> {
+    let tookOver = false;
+    const release = await this.acquire(id, this.lockTimeoutMs, () => (tookOver = true));
+    if (!tookOver) return release;
+    try {
+      await this.tracked(id, recoverS3Parts(this.chunkWrites, id));
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    return release;
+  }
+
+  /** Waits for a recovery, known meanwhile to reads of the same upload (see get). */
+  private async tracked(id: string, recovery: Promise<unknown>): Promise<void> {
+    const settled = recovery.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.recoveries.set(id, settled);
+    try {
+      await recovery;
+    } finally {
+      if (this.recoveries.get(id) === settled) this.recoveries.delete(id);
+    }
+  }
+
+  /** This process's lock of the upload, then the one shared through the bucket. */
+  private async acquire(id: string, timeoutMs: number, onTakeOver?: () => void): Promise<ReleaseLock> {
     const started = Date.now();
-    const releaseLocal = await this.localLocks.acquire(id, this.lockTimeoutMs);
+    const releaseLocal = await this.localLocks.acquire(id, timeoutMs);
     try {
       const releaseShared = await acquireS3Lock(this.objects, this.keys.lock(id), {
-        timeoutMs: Math.max(this.lockTimeoutMs - (Date.now() - started), 0),
+        timeoutMs: Math.max(timeoutMs - (Date.now() - started), 0),
         staleMs: this.lockStaleMs,
+        onTakeOver,
       });
       return async () => {
         await releaseShared();

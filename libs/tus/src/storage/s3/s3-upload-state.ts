@@ -22,6 +22,40 @@ export interface S3UploadState {
   parts: S3Part[];
   /** The bytes past the last part, or null. */
   pending: S3PendingBytes | null;
+  /**
+   * Set by the records a request makes while its body streams (never by its end): S3 may hold up
+   * to `partsInFlight` more of its parts than this state lists. Read while no live request holds the
+   * upload, it says that request died, and what S3 stored is recovered (see recoverS3Parts). Absent
+   * otherwise, so that a HEAD of an upload no one writes costs no more than the `.info` read.
+   */
+  writing?: { partsInFlight: number };
+  /**
+   * Part numbers up to this one, past the recorded parts, may hold bytes that must never count: a
+   * chunk that had to be verified whole (`Upload-Checksum`) and was not, a chunk refused, parts left
+   * beyond a gap by a recovery. Crash recovery adopts no part at or below it. Absent: none.
+   */
+  untrustedThrough?: number;
+}
+
+/**
+ * The state with `untrustedThrough` set to `through` when that still matters: a mark at or below
+ * the recorded parts is spent (those numbers hold recorded bytes now) and is dropped.
+ */
+export function withUntrusted(state: S3UploadState, through: number): S3UploadState {
+  const { untrustedThrough: _spent, ...rest } = state;
+  return through > state.parts.length ? { ...rest, untrustedThrough: through } : rest;
+}
+
+/**
+ * The state a new request builds on, without a `writing` mark. A mark still there means a request
+ * died (or failed) and no recovery ran: its parts past the recorded ones may lie beyond the new
+ * request's reach, so their numbers become untrusted rather than be counted some day in the middle
+ * of other bytes.
+ */
+export function settledState(state: S3UploadState): S3UploadState {
+  const { writing, ...rest } = state;
+  const dead = writing === undefined ? 0 : state.parts.length + writing.partsInFlight;
+  return withUntrusted(rest, Math.max(state.untrustedThrough ?? 0, dead));
 }
 
 /** An upload's state as read from `.info`, with the ETag that makes the next write conditional. */
