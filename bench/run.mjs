@@ -188,18 +188,21 @@ function cpuMicros(pid) {
 }
 
 /**
- * The library at `ref`, built once into .cache/bench-before/<commit>/ (its own git archive of
- * libs/tus, compiled with this checkout's TypeScript; node_modules resolve from the checkout).
+ * The library at `ref`, built once into node_modules/.cache/nestjs-tus-bench-before/<commit>/ (its
+ * own git archive of libs/tus, compiled with this checkout's TypeScript). Under this checkout's own
+ * node_modules, its imports resolve to this checkout's packages even when `.cache/` is a link to
+ * another checkout's (as in a git worktree sharing the Node binaries): packages resolved from that
+ * other checkout would be another copy of @nestjs/core, whose HttpAdapterHost Nest cannot inject.
  * Returns the path of its index.js.
  */
 function buildBefore(ref) {
   const commit = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' }).trim();
-  const dir = join(root, '.cache/bench-before', commit);
+  const dir = join(root, 'node_modules/.cache/nestjs-tus-bench-before', commit);
   const index = join(dir, 'dist/libs/tus/index.js');
   if (existsSync(index)) return index;
   console.log(`building the library at ${commit.slice(0, 7)} into ${dir} ...`);
   execFileSync('mkdir', ['-p', dir]);
-  // Without its specs: Jest would find them under the checkout (.cache/ is inside it).
+  // Without its specs: Jest need not find them.
   execFileSync('sh', ['-c', `git archive ${commit} libs/tus tsconfig.json ':(exclude)*.spec.ts' | tar -x -C "${dir}"`], { cwd: root });
   const result = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'libs/tus/tsconfig.lib.json')], { stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`building ${ref} failed`);
