@@ -1,7 +1,7 @@
 // nestjs-tus benchmark: the bare pipe, @tus/server and nestjs-tus side by side.
 // Usage: npm run bench [-- --quick] [--s3] [--azure] [--reps N] [--build] [--before REF|none]
 //          [--only single,chunked,small,parallel,head,rss,ietf,s3,azure]
-//          [--servers tus,minimal,nestjs,before,nestjs-s3]
+//          [--servers tus,minimal,nestjs,before,nestjs-s3] [--concurrency]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,6 +14,7 @@ import { GiB, MiB, TusClient, pool } from './lib/client.mjs';
 import { formatRatio, formatValue, load, machine, markdownTable, median, pairRatio } from './lib/report.mjs';
 import { PART_SIZE, QUEUE_SIZE, deleteObject, libStorageUpload, startS3 } from './lib/s3.mjs';
 import { azureScenario, startAzure } from './lib/azure.mjs';
+import { concurrencyReport } from './lib/concurrency.mjs';
 import { ServerProcess, peakMemoryDuring, stopAll } from './lib/servers.mjs';
 
 /**
@@ -37,6 +38,7 @@ const { values: args } = parseArgs({
     servers: { type: 'string' },
     before: { type: 'string', default: BASELINE_REF },
     scaling: { type: 'boolean', default: false },
+    concurrency: { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -186,18 +188,21 @@ function cpuMicros(pid) {
 }
 
 /**
- * The library at `ref`, built once into .cache/bench-before/<commit>/ (its own git archive of
- * libs/tus, compiled with this checkout's TypeScript; node_modules resolve from the checkout).
+ * The library at `ref`, built once into node_modules/.cache/nestjs-tus-bench-before/<commit>/ (its
+ * own git archive of libs/tus, compiled with this checkout's TypeScript). Under this checkout's own
+ * node_modules, its imports resolve to this checkout's packages even when `.cache/` is a link to
+ * another checkout's (as in a git worktree sharing the Node binaries): packages resolved from that
+ * other checkout would be another copy of @nestjs/core, whose HttpAdapterHost Nest cannot inject.
  * Returns the path of its index.js.
  */
 function buildBefore(ref) {
   const commit = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' }).trim();
-  const dir = join(root, '.cache/bench-before', commit);
+  const dir = join(root, 'node_modules/.cache/nestjs-tus-bench-before', commit);
   const index = join(dir, 'dist/libs/tus/index.js');
   if (existsSync(index)) return index;
   console.log(`building the library at ${commit.slice(0, 7)} into ${dir} ...`);
   execFileSync('mkdir', ['-p', dir]);
-  // Without its specs: Jest would find them under the checkout (.cache/ is inside it).
+  // Without its specs: Jest need not find them.
   execFileSync('sh', ['-c', `git archive ${commit} libs/tus tsconfig.json ':(exclude)*.spec.ts' | tar -x -C "${dir}"`], { cwd: root });
   const result = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'libs/tus/tsconfig.lib.json')], { stdio: 'inherit' });
   if (result.status !== 0) throw new Error(`building ${ref} failed`);
@@ -235,7 +240,37 @@ async function warmUp(server) {
   });
 }
 
+/**
+ * `--concurrency`: the small-upload, HEAD and chunked-PATCH scenarios at 1, 16, 64 and 256
+ * concurrent clients (lib/concurrency.mjs), on the module-only server unless `--servers` names
+ * others; `--only small,head,chunked` picks scenarios. Written to results/concurrency-latest.md.
+ */
+async function concurrencyMain() {
+  const started = performance.now();
+  const loadAtStart = load();
+  ensureBuilt();
+  const specs = args.servers ? servers.filter((s) => args.servers.split(',').includes(s.key)) : servers.filter((s) => s.key === 'minimal');
+  const work = await mkdtemp(join(tmpdir(), 'nestjs-tus-bench-'));
+  try {
+    console.log(`nestjs-tus bench: concurrency report, temp dir ${work}`);
+    console.log(machine());
+    console.log(`before the run: ${loadAtStart}`);
+    const tables = await concurrencyReport({ specs, work, only });
+    const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+    const loadAtEnd = load();
+    const text = `# nestjs-tus benchmark: concurrency\n\n${new Date().toISOString()} · ${machine()}\nOne server per scenario, levels in ascending order after a warm-up; throughput over the level, p99 of single requests, peak RSS (VmHWM reset before each level) and peak open file descriptors of the server (sampled every 20 ms). Client and server share the machine. Took ${minutes} min; before it, ${loadAtStart}; after it, ${loadAtEnd}.\n\n${tables}\n`;
+    console.log(`\n${tables}`);
+    await mkdir(join(here, 'results'), { recursive: true });
+    await writeFile(join(here, 'results/concurrency-latest.md'), text);
+    console.log(`\n(${minutes} min) written to bench/results/concurrency-latest.md`);
+  } finally {
+    await stopAll();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
 async function main() {
+  if (args.concurrency) return concurrencyMain();
   const started = performance.now();
   const loadAtStart = load();
   ensureBuilt();

@@ -15,8 +15,12 @@ export async function isAbandonedLock(path: string, staleMs: number): Promise<bo
   // the event loop (a local folder answers in microseconds) rather than a failed open through the
   // thread pool and the error object it builds.
   if (!existsSync(path)) return false;
-  const content = await readSmallFile(path).catch(() => null);
-  if (content === null) return false;
+  let content: string;
+  try {
+    content = readSmallFile(path);
+  } catch {
+    return false;
+  }
   const holder = parseHolder<LockOwner>(content);
   if (holder.host === PROCESS_HOST && typeof holder.pid === 'number') return isDeadHere(holder);
   const mtimeMs = await stat(path).then((stats) => stats.mtimeMs, () => null);
