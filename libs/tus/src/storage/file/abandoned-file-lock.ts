@@ -17,7 +17,7 @@ export async function isAbandonedLock(path: string, staleMs: number): Promise<bo
   if (!existsSync(path)) return false;
   let content: string;
   try {
-    content = readSmallFile(path);
+    content = await readSmallFile(path);
   } catch {
     return false;
   }

@@ -20,7 +20,7 @@ export class FileInfoRecord {
   async read(id: string): Promise<UploadInfo> {
     let text: string;
     try {
-      text = readSmallFile(this.paths.info(id));
+      text = await readSmallFile(this.paths.info(id));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new UploadNotFoundError();
       throw error;
