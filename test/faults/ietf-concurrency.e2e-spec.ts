@@ -58,10 +58,13 @@ describe.each(TARGETS)('the draft under concurrency and stalls, $name', ({ backe
 
   it('a stalled creation is taken over the same way: HEAD on the Location of its 104', async () => {
     const stalled = await stalledDraftRequest('POST', app.url, draft(VERSION, true), data.subarray(0, 64 * KiB), data.length);
-    await sleep(1_300);
+    // The 104 comes once the upload exists (on a loaded machine, seconds for Azurite's blob and lease).
+    await eventually(async () => stalled.interim.length > 0, 10_000, 'the 104');
     expect(stalled.interim).toHaveLength(1);
     const url = new URL(stalled.interim[0]!, app.url).href;
-    expect(await offsetOf(url)).toBe(64 * KiB);
+    await sleep(1_300); // silent past the stall threshold (1 s), far below the idle timeout (60 s)
+    // As for the append above: HEADs repeated until one finds the creation silent long enough.
+    await eventually(async () => (await offsetOf(url)) === 64 * KiB, 10_000, 'a HEAD taking over the stalled creation');
     const resumed = await ietfRequest('PATCH', url, { headers: appendFields(VERSION, 64 * KiB, true), body: data.subarray(64 * KiB) });
     expect(resumed.status).toBe(200);
     expect((await send('GET', url)).body.equals(data)).toBe(true);
