@@ -83,6 +83,11 @@ if (before) servers.push({ key: 'before', label: `module only, before (${before.
 // is told to reclaim them (`afterClean`).
 const s3Sample = { key: 'nestjs-s3', label: 'nestjs-tus (S3)', script: sampleMain, env: {}, terminate: true, afterClean: () => s3?.gc() };
 if (withS3) servers.push(s3Sample);
+// The module-only server on S3 (`--servers minimal-s3`), and with `--before REF` also on the library
+// at REF (`before-s3`): the S3 backend before and after a change, in the same rounds.
+const s3Minimal = { key: 'minimal-s3', label: 'module only (S3)', script: minimalScript, env: {}, terminate: true, afterClean: () => s3?.gc() };
+const s3Before = before && { key: 'before-s3', label: `module only (S3), before (${before.slice(0, 7)})`, script: minimalScript, env: {}, terminate: true, afterClean: () => s3?.gc() };
+if (withS3) servers.push(s3Minimal, ...(s3Before ? [s3Before] : []));
 
 if (args.servers) {
   // The bare pipe always runs: it is the yardstick of every ratio.
@@ -276,6 +281,7 @@ async function main() {
   ensureBuilt();
   const beforeSpec = servers.find((s) => s.key === 'before');
   if (beforeSpec) beforeSpec.env.TUS_LIBRARY = buildBefore(before);
+  if (s3Before && servers.includes(s3Before)) s3Before.env.TUS_LIBRARY = buildBefore(before);
   const work = await mkdtemp(join(tmpdir(), 'nestjs-tus-bench-'));
   const rows = [];
   const running = [];
@@ -292,7 +298,7 @@ async function main() {
     console.log(`before the run: ${loadAtStart}`);
     if (withS3) {
       s3 = await startS3();
-      Object.assign(s3Sample.env, s3.env);
+      for (const spec of [s3Sample, s3Minimal, s3Before]) if (spec) Object.assign(spec.env, s3.env);
       console.log(`S3: ${s3.endpoint}, bucket ${s3.bucket}`);
     }
     if (scenarios.length) {

@@ -6,7 +6,7 @@ import type { ChunkSource, UploadChanges } from '../tus-storage-backend.interfac
 import { resizedForLength } from './deferred-length.js';
 import { PartSink } from '../part-sink.js';
 import { ProgressRecorder } from '../progress-recorder.js';
-import { completeUpload, rollBack, type S3UploadAccess } from './s3-completion.js';
+import { completeUpload, completeWhole, rollBack, type S3UploadAccess } from './s3-completion.js';
 import { PENDING_OBJECT_TAG } from './s3-keys.js';
 import { isNotFound, type S3Objects } from './s3-objects.js';
 import { type S3Part, type S3UploadState, settledState, withUntrusted } from './s3-upload-state.js';
@@ -156,6 +156,12 @@ export async function writeS3Chunk(access: S3ChunkWriteAccess, upload: UploadInf
   let pending: S3UploadState['pending'] = null;
   let committed = false;
   try {
+    // The whole upload in this one request, short of a part, onto an empty state: one PutObject.
+    const whole = completing && failure === undefined && uploadId === null && !created && state.parts.length === 0 && state.pending === null;
+    if (whole) {
+      const done = await completeWhole(access, { ...changed, offset }, state, stored.tail, { etag, created: snapshot.created });
+      if (done !== null) return done;
+    }
     if (completing && (uploadId !== null || created)) {
       if (stored.tail.length > 0) parts.push(await uploadLastPart(access, key, await ensureUpload(), parts.length + 1, stored.tail));
     } else if (stored.tail.length > 0) {

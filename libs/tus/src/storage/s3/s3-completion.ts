@@ -2,7 +2,7 @@ import { OffsetMismatchError, StorageUnavailableError } from '../../errors/tus.e
 import type { UploadInfo } from '../../protocol/upload-info.js';
 import type { S3InfoRecord } from './s3-info-record.js';
 import type { S3Keys } from './s3-keys.js';
-import { isNotFound, type S3Objects } from './s3-objects.js';
+import { isConditionFailed, isNotFound, type S3Objects } from './s3-objects.js';
 import { bareEtag, type S3Snapshot, type S3UploadState, withUntrusted } from './s3-upload-state.js';
 
 /** What completing and repairing a multipart upload use of the S3 backend. */
@@ -39,6 +39,47 @@ export async function completeUpload(access: S3UploadAccess, upload: UploadInfo,
   const next = await info.save(completed, { ...s3, uploadId: null, parts: [], pending: null }, { ifMatch: etag });
   if (s3.pending !== null) await objects.deleteQuietly(s3.pending.key);
   await removeStrays(objects, key).catch(() => undefined);
+  return next;
+}
+
+/**
+ * Completes an upload that one request's bytes fill from an empty state (nothing recorded, no
+ * multipart upload, no pending bytes), short of a part: a creation-with-upload of a small file.
+ * One PutObject of the bytes, then `.info` written once, completed: 2 requests where the general
+ * path makes 7 (a `.pending` object, `.info` at the full offset, the object, `.info` completed,
+ * the pending deleted, two listings for strays). Resolves to null when the general path must run.
+ * Why each guarantee holds:
+ * - Durable before recorded: the object is stored before `.info` says so. A crash between the two
+ *   leaves `.info` as it was (the client, unanswered, resumes from the recorded offset) and the
+ *   object unreferenced, overwritten by the upload's completion or deleted by `remove`.
+ * - Verified first: called after the chunk's `verify()` (Upload-Checksum, a vetoed pre-finish):
+ *   nothing of a refused chunk is stored, and no part number becomes untrusted.
+ * - Never over another writer's object: it is written only if absent (`If-None-Match: *`). The lock
+ *   keeps writers apart; should one have taken it over (judged stale) and completed the upload
+ *   meanwhile, its object stays, and the general path, whose `.info` write is conditional, answers
+ *   409. A leftover of a crashed attempt also sends this request down the general path, which
+ *   overwrites it as before. `.info` itself is conditional on the version this request built on.
+ * - No `writing` mark: nothing is recorded while the body streams, so no HEAD starts a recovery.
+ * - Strays (a multipart upload or `.pending` object of a request cut off earlier) are looked for as
+ *   completeUpload does, except when this request created `.info` itself: nothing of the upload
+ *   existed before it, and it stored nothing but this object.
+ */
+export async function completeWhole(
+  access: S3UploadAccess,
+  upload: UploadInfo,
+  s3: S3UploadState,
+  bytes: Uint8Array,
+  { etag, created }: Pick<S3Snapshot, 'etag' | 'created'>,
+): Promise<UploadInfo | null> {
+  const key = access.keys.data(upload.id);
+  try {
+    await access.objects.put(key, bytes, { length: bytes.length, condition: { ifNoneMatch: '*' } });
+  } catch (error) {
+    if (isConditionFailed(error)) return null;
+    throw error;
+  }
+  const next = await access.info.save({ ...upload, completedAt: new Date() }, { ...s3, uploadId: null, parts: [], pending: null }, { ifMatch: etag });
+  if (created !== true) await removeStrays(access.objects, key).catch(() => undefined);
   return next;
 }
 

@@ -59,7 +59,7 @@ export class S3InfoRecord {
       // text, its write token included, is that write.
       if (isConditionFailed(error)) {
         const current = await this.currentInfo(upload.id);
-        if (current?.text === text) return this.remember(upload, s3, current.etag);
+        if (current?.text === text) return this.remember(upload, s3, current.etag, 'ifNoneMatch' in condition);
         if (!('ifNoneMatch' in condition)) throw new OffsetMismatchError('The upload was changed by another request; read its offset again');
         // No .info to read back: a conflicting write still in flight (AWS answers 409 then), maybe our own.
         if (current === null) throw new StorageUnavailableError('a write of this upload is still in flight', { cause: error });
@@ -68,7 +68,7 @@ export class S3InfoRecord {
       if (isNotFound(error)) throw new UploadNotFoundError();
       throw error;
     }
-    return this.remember(upload, s3, etag);
+    return this.remember(upload, s3, etag, 'ifNoneMatch' in condition);
   }
 
   /** `.info` as S3 holds it now, or null when there is none; S3 out of reach throws (503). */
@@ -81,9 +81,9 @@ export class S3InfoRecord {
     }
   }
 
-  private remember(upload: UploadInfo, s3: S3UploadState, etag: string | undefined): UploadInfo {
+  private remember(upload: UploadInfo, s3: S3UploadState, etag: string | undefined, created: boolean): UploadInfo {
     const saved = { ...upload };
-    this.snapshots.set(saved, { etag: bareEtag(etag), s3 });
+    this.snapshots.set(saved, created ? { etag: bareEtag(etag), s3, created } : { etag: bareEtag(etag), s3 });
     return saved;
   }
 }

@@ -63,6 +63,11 @@ export interface S3Snapshot {
   /** ETag of `.info`, without quotes (RGW only matches `If-Match` without them). */
   etag: string;
   s3: S3UploadState;
+  /**
+   * This version is the one that created `.info` (`If-None-Match: *`), saved by this process: no
+   * request has written anything else of the upload to S3 yet, so there are no strays to look for.
+   */
+  created?: boolean;
 }
 
 /**
