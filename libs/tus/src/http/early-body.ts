@@ -42,11 +42,12 @@ export class EarlyBody extends Readable {
     // delivered once `queue` is empty loses nothing that arrived.
     super({ highWaterMark: 0 });
     earlyBodies.set(request, this);
-    // The connection closed before the front door saw the request: its buffered bytes are gone.
+    // Read to its end already (nothing to take in): the body is empty from here.
     if (request.readableEnded) {
       this.ended = true;
       return;
     }
+    // The connection closed before the front door saw the request: its buffered bytes are gone.
     if (request.destroyed) {
       this.failure = request.errored ?? new Error('aborted');
       return;
