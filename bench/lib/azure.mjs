@@ -1,13 +1,7 @@
 // The Azure side of the benchmark: an Azurite blob service started on loopback (the azurite
 // devDependency, data in a temp folder, telemetry off), its container, and the SDK's own streamed
 // upload (`BlockBlobClient.uploadStream`) as the yardstick of nestjs-tus on Azure.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MiB, TusClient } from './client.mjs';
 import { formatRatio, formatValue, markdownTable, median, pairRatio } from './report.mjs';
@@ -18,39 +12,24 @@ import { ServerProcess, peakMemoryDuring } from './servers.mjs';
 export const BLOCK_SIZE = 8 * MiB;
 export const IN_FLIGHT = 4;
 
-const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
-const AZURITE_BLOB = join(dirname(createRequire(import.meta.url).resolve('azurite/package.json')), 'dist/src/blob/main.js');
-
 /**
- * Starts Azurite on a free loopback port and creates the container. Returns
+ * Starts Azurite on a free loopback port exactly as the tests do (`startAzuriteProcess()` of
+ * test/support/servers/azurite-process.mjs) and creates the container. Returns
  * { endpoint, container, env, stop() }: `env` is what the sample needs to store there.
  */
 export async function startAzure() {
-  const { BlobServiceClient } = await import('@azure/storage-blob');
-  const port = await freePort();
-  const location = await mkdtemp(join(tmpdir(), 'nestjs-tus-bench-azurite-'));
-  const args = [AZURITE_BLOB, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location, '--skipApiVersionCheck', '--loose', '--silent', '--disableTelemetry'];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.on('data', (data) => (output += data));
-  const deadline = performance.now() + 30_000;
-  while (!/successfully listens/.test(output)) {
-    if (child.exitCode !== null || performance.now() > deadline) throw new Error(`Azurite did not start:\n${output}`);
-    await sleep(50);
-  }
-  const endpoint = `http://127.0.0.1:${port}/devstoreaccount1`;
-  const connectionString = `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=${ACCOUNT_KEY};BlobEndpoint=${endpoint};`;
-  const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient('nestjs-tus-bench');
+  const [{ BlobServiceClient }, { startAzuriteProcess, AZURITE_ACCOUNT }] = await Promise.all([
+    import('@azure/storage-blob'),
+    import('../../test/support/servers/azurite-process.mjs'),
+  ]);
+  const azurite = await startAzuriteProcess();
+  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('nestjs-tus-bench');
   await container.createIfNotExists();
   return {
-    endpoint,
+    endpoint: `http://127.0.0.1:${azurite.port}/${AZURITE_ACCOUNT}`,
     container,
-    env: { TUS_STORAGE: 'azure', AZURE_STORAGE_CONNECTION_STRING: connectionString, AZURE_CONTAINER: container.containerName },
-    async stop() {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-      await rm(location, { recursive: true, force: true });
-    },
+    env: { TUS_STORAGE: 'azure', AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString, AZURE_CONTAINER: container.containerName },
+    stop: () => azurite.stop(),
   };
 }
 
@@ -149,15 +128,4 @@ async function digested(server, url) {
     if (list.some((upload) => upload.id === id)) return;
     await sleep(100);
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
