@@ -12,18 +12,13 @@ const pipelineOf = pipeline as unknown as (streams: unknown[]) => Promise<void>;
  * delivered before failing still pass through the stages and reach the sink, and the sink ends as
  * usual. A plain pipeline would destroy every stage at once and drop what they held (a piece in a
  * stage, up to a megabyte waiting in a part sink's buffer), although those bytes arrived.
- * Resolves with the body's failure, if any; rejects when a stage (413 past the length) or the sink
- * itself fails.
+ * `sink` may be a generator function consuming the last stage. Resolves with the body's failure, if
+ * any; rejects when a stage (413 past the length) or the sink itself fails.
  */
-export function pipeChunk(chunk: ChunkSource, sink: Writable): Promise<unknown> {
-  return pipeInto(chunk, sink);
-}
-
-/** {@link pipeChunk} into a Writable or a generator function consuming the last stage. */
-async function pipeInto(chunk: ChunkSource, last: Writable | ((source: AsyncIterable<Buffer>) => Promise<void>)): Promise<unknown> {
+export async function pipeChunk(chunk: ChunkSource, sink: Writable | ((source: AsyncIterable<Buffer>) => Promise<void>)): Promise<unknown> {
   let failure: unknown;
   const body = untilFailure(chunk.stream, (error) => (failure = error));
-  await pipelineOf([body, ...chunk.stages, last]);
+  await pipelineOf([body, ...chunk.stages, sink]);
   return failure;
 }
 
@@ -51,7 +46,7 @@ export async function pumpChunk(chunk: ChunkSource, sink: Writable): Promise<unk
   sink.on('error', () => undefined);
   try {
     // Not the sink itself as the last stage: a failing stage would destroy it; this loop only writes to it.
-    failure = await pipeInto(chunk, async (source) => {
+    failure = await pipeChunk(chunk, async (source) => {
       for await (const piece of source) {
         // A sink that failed (a full disk) while this loop waited for the body emitted its error
         // then: it would never emit 'drain' now.
