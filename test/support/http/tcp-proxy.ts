@@ -17,7 +17,10 @@ export interface FaultPlan {
   bytesPerSecond?: number;
 }
 
-/** The faults of one connection, per direction; decided when the connection is accepted. */
+/**
+ * The faults of one connection, per direction; decided on the connection's first bytes from the
+ * client (HTTP clients speak first), so that a plan can depend on the request they open.
+ */
 export type ConnectionPlan = Partial<Record<Direction, FaultPlan>>;
 
 /** What went through the proxy so far. */
@@ -46,8 +49,11 @@ const PASS: ConnectionPlan = {};
  */
 export class TcpProxy {
   readonly stats: ProxyStats = { connections: 0, refused: 0, cut: 0, stalled: 0, throttled: 0, bytesUp: 0, bytesDown: 0 };
-  /** Decides the faults of the n-th connection (0-based); pass-through by default. */
-  planFor: (index: number) => ConnectionPlan = () => PASS;
+  /**
+   * Decides the faults of the n-th connection (0-based), given the first bytes its client sent
+   * (`head`, latin1: the request line and headers, or what of them came in one piece); pass-through by default.
+   */
+  planFor: (index: number, head: string) => ConnectionPlan = () => PASS;
   private refusingUntil = 0;
   private readonly open = new Set<Socket>();
   /** Per open connection: whether it was told to stall now (see stallOpen). */
@@ -119,7 +125,6 @@ export class TcpProxy {
       client.resetAndDestroy();
       return;
     }
-    const plan = this.planFor(index);
     const server = createConnection({ ...this.target, noDelay: true });
     const sockets = [client, server];
     const connection: { stallNow: boolean; counted?: boolean } = { stallNow: false };
@@ -139,22 +144,31 @@ export class TcpProxy {
       socket.on('error', closeBoth);
       socket.on('close', closeBoth);
     }
-    if (plan.up?.bytesPerSecond || plan.down?.bytesPerSecond) this.stats.throttled++;
+    // Decided once, on the client's first bytes; the server's side waits for it (it speaks only when asked).
+    let decide!: (plan: ConnectionPlan) => void;
+    const decided = new Promise<ConnectionPlan>((resolve) => (decide = resolve));
+    const planOn = (first: Buffer): ConnectionPlan => {
+      const plan = this.planFor(index, first.toString('latin1'));
+      if (plan.up?.bytesPerSecond || plan.down?.bytesPerSecond) this.stats.throttled++;
+      decide(plan);
+      return plan;
+    };
     const ended = new Promise<void>((resolve) => client.once('close', () => resolve()));
-    void this.forward(client, server, plan.up ?? {}, 'up', ended, closeBoth, connection);
-    void this.forward(server, client, plan.down ?? {}, 'down', ended, closeBoth, connection);
+    void this.forward(client, server, async (first) => planOn(first).up ?? {}, 'up', ended, closeBoth, connection);
+    void this.forward(server, client, async () => (await Promise.race([decided, ended.then(() => PASS)])).down ?? {}, 'down', ended, closeBoth, connection);
   }
 
   /** Moves bytes `from` → `to` under `plan`, until either side closes or the plan cuts. */
   private async forward(
     from: Socket,
     to: Socket,
-    plan: FaultPlan,
+    planOf: (first: Buffer) => Promise<FaultPlan>,
     direction: Direction,
     ended: Promise<void>,
     cut: () => void,
     connection: { stallNow: boolean; counted?: boolean },
   ): Promise<void> {
+    let plan: FaultPlan | undefined;
     let sent = 0;
     let stalled = false;
     const count = (bytes: number) => {
@@ -165,6 +179,7 @@ export class TcpProxy {
     try {
       for await (const data of from as AsyncIterable<Buffer>) {
         let chunk = data;
+        plan ??= await planOf(chunk);
         if (connection.stallNow) {
           if (!connection.counted) this.stats.stalled++;
           connection.counted = true;
