@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { IncomingMessage, Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -317,8 +318,10 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
       expect(proxy.stats.stalled).toBeGreaterThan(0);
     }, 180_000);
 
-    it(`while ${store.name} refuses connections, a request is answered 503 with a one-line reason, not a 500 or a hang`, async () => {
+    it(`while ${store.name} refuses connections, a request is answered 503 with a one-line reason, not a 500 or a hang; the log has a warning a request, no error`, async () => {
       const url = (await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 10 } })).headers.location!;
+      const warnings = jest.spyOn(Logger.prototype, 'warn');
+      const errors = jest.spyOn(Logger.prototype, 'error');
       proxy.refuseFor(60_000);
       proxy.cutAll(); // the SDK's pooled connections too
       try {
@@ -330,8 +333,18 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
         console.log(`[network-faults] ${platform} ${store.name} refusing: HEAD ${head.status}, PATCH ${patch.status} "${patch.text.trim()}", POST ${create.status}, in ${elapsed} ms`);
         for (const response of [head, patch, create]) expect(response.status).toBe(503);
         expect(patch.text).toMatch(/^Storage unavailable[^\n]*\n$/);
+        // An outage is the operator's to see, in one line a request that names the request and the cause.
+        const logged = warnings.mock.calls.map(([message]) => String(message)).filter((message) => message.includes('Storage unavailable'));
+        expect(logged).toEqual([
+          expect.stringMatching(/^HEAD \/files\/\S+: Storage unavailable \(.+\), retry later$/),
+          expect.stringMatching(/^PATCH \/files\/\S+: Storage unavailable \(.+\), retry later$/),
+          expect.stringMatching(/^POST \/files: Storage unavailable \(.+\), retry later$/),
+        ]);
+        expect(errors).not.toHaveBeenCalled();
       } finally {
         proxy.refuseFor(0);
+        warnings.mockRestore();
+        errors.mockRestore();
       }
       const patch = await send('PATCH', url, { headers: patchHeaders(0), body: 'abcdefghij' });
       expect(patch.status).toBe(204);

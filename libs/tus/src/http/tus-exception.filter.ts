@@ -1,7 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TUS_VERSION } from '../protocol/tus.constants.js';
-import { BodyIdleTimeoutError, MethodNotAllowedError, RequestSupersededError, ShutdownInterruptionError, ShuttingDownError, TusError } from '../errors/tus.errors.js';
+import { BodyIdleTimeoutError, InsufficientStorageError, MethodNotAllowedError, RequestSupersededError, ShutdownInterruptionError, ShuttingDownError, StorageUnavailableError, TusError } from '../errors/tus.errors.js';
 import { discardEarlyBody } from './early-body.js';
 import { rawRequest } from './raw-request.js';
 import { TusResponder } from './tus-responder.js';
@@ -47,7 +47,7 @@ export class TusExceptionFilter implements ExceptionFilter {
     this.observer.failed(request, exception, kindOf(exception), status);
     // A shutdown's 503 is expected, not a fault: nothing to log.
     const shuttingDown = exception instanceof ShuttingDownError;
-    if (status >= 500 && !shuttingDown) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (status >= 500 && !shuttingDown) this.log(exception, request);
     if (response.headersSent || response.sent) return;
     const headers: TusHeaders = {};
     if (exception instanceof MethodNotAllowedError && exception.allow !== undefined) headers.Allow = exception.allow.join(', ');
@@ -74,6 +74,16 @@ export class TusExceptionFilter implements ExceptionFilter {
     } else {
       this.responder.reply(request, response, status, headers, { type: 'text/plain; charset=utf-8', text });
     }
+  }
+
+  private log(exception: unknown, request: IncomingMessage): void {
+    // An unreachable storage or a full disk is the operator's to see, not a fault in the code: one
+    // line a request, whose reason names the cause; a stack would only show the module's own calls.
+    if (exception instanceof StorageUnavailableError || exception instanceof InsufficientStorageError) {
+      this.logger.warn(`${request.method} ${(request.url ?? '').split('?')[0]}: ${exception.message}`);
+      return;
+    }
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
   }
 }
 
