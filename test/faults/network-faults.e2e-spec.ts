@@ -408,11 +408,16 @@ async function restartMidUpload(endpoint: string, label: string, store: { down()
   let restart: Promise<void> | undefined;
   const times = { killedAt: 0, backAt: 0, firstProgressAfterBack: 0 };
   let offsetAtKill = 0;
+  let creations = 0;
   const { url } = await runUpload(data, {
     endpoint,
     chunkSize: 6 * MiB,
-    retryDelays: RETRY_DELAYS,
+    // Retries for a minute past the usual ones: restarting the store takes seconds, and far more
+    // on a loaded machine (seen: Azurite still refusing 17 s after it was stopped).
+    retryDelays: [...RETRY_DELAYS, ...Array<number>(60).fill(1000)],
     onShouldRetry: log.onShouldRetry,
+    // tus-js-client answers a 503 to its HEAD with a new upload (upload.js, _resumeUpload): counted, not asserted.
+    onBeforeRequest: (request) => void (request.getMethod() === 'POST' && creations++),
     onProgress: (sent) => {
       if (restart === undefined && sent > data.length * 0.3) {
         offsetAtKill = sent;
@@ -437,6 +442,6 @@ async function restartMidUpload(endpoint: string, label: string, store: { down()
   console.log(
     `[network-faults] ${label}: ${(data.length / MiB).toFixed(0)} MiB, store down at ${(offsetAtKill / MiB).toFixed(1)} MiB sent, ` +
       `down ${times.backAt - times.killedAt} ms, first chunk stored ${times.firstProgressAfterBack - times.backAt} ms after it was back, ` +
-      `upload finished ${finishedAt - times.backAt} ms after; client ${log}`,
+      `upload finished ${finishedAt - times.backAt} ms after; client ${log}, ${creations} creation(s)`,
   );
 }
