@@ -1,7 +1,7 @@
 // nestjs-tus benchmark: the bare pipe, @tus/server and nestjs-tus side by side.
 // Usage: npm run bench [-- --quick] [--s3] [--azure] [--reps N] [--build] [--before REF|none]
 //          [--only single,chunked,small,parallel,head,rss,ietf,s3,azure]
-//          [--servers tus,minimal,nestjs,before,nestjs-s3] [--concurrency]
+//          [--servers tus,minimal,nestjs,before,nestjs-s3] [--concurrency] [--client lean|http]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { GiB, MiB, TusClient, pool } from './lib/client.mjs';
+import { LeanClient } from './lib/lean-client.mjs';
 import { formatRatio, formatValue, load, machine, markdownTable, median, pairRatio } from './lib/report.mjs';
 import { PART_SIZE, QUEUE_SIZE, deleteObject, libStorageUpload, startS3 } from './lib/s3.mjs';
 import { azureScenario, startAzure } from './lib/azure.mjs';
@@ -39,9 +40,13 @@ const { values: args } = parseArgs({
     before: { type: 'string', default: BASELINE_REF },
     scaling: { type: 'boolean', default: false },
     concurrency: { type: 'boolean', default: false },
+    client: { type: 'string', default: 'lean' },
   },
 });
 const quick = args.quick;
+// The small-upload and parallel scenarios are driven by the lean client (lib/lean-client.mjs) unless
+// `--client http` asks for the node:http one every other scenario uses (to compare what each costs).
+if (!['lean', 'http'].includes(args.client)) throw new Error(`--client ${args.client}: lean or http`);
 const reps = args.reps ? Number(args.reps) : quick ? 1 : 5;
 // Each memory round starts a fresh server per size: fewer rounds than the throughput scenarios.
 const rssRounds = Math.min(reps, 3);
@@ -124,12 +129,11 @@ const scenarios = [
     title: '2,000 × 10 KiB uploads (creation-with-upload, 32 at a time)',
     unit: 'uploads/s',
     concurrency: 32,
+    lean: true,
     cpuUnit: 'upload',
     run: async (client, server) => {
-      const start = performance.now();
-      const cpu = cpuMicros(server.pid);
-      await pool(2000, 32, () => client.create(10 * 1024, 10 * 1024));
-      return { value: 2000 / seconds(start), cpu: (cpuMicros(server.pid) - cpu) / 2000 };
+      const spent = await timed(server, () => pool(2000, 32, () => client.create(10 * 1024, 10 * 1024)));
+      return perUnit(spent, 2000);
     },
   },
   {
@@ -137,10 +141,11 @@ const scenarios = [
     title: '16 × 64 MiB in parallel',
     unit: 'MiB/s',
     concurrency: 16,
-    run: async (client) => {
-      const start = performance.now();
-      await Promise.all(Array.from({ length: 16 }, () => client.upload(64 * MiB)));
-      return (16 * 64 * MiB) / MiB / seconds(start);
+    lean: true,
+    cpuUnit: 'MiB',
+    run: async (client, server) => {
+      const spent = await timed(server, () => Promise.all(Array.from({ length: 16 }, () => client.upload(64 * MiB))));
+      return perUnit(spent, 16 * 64);
     },
   },
   {
@@ -158,10 +163,8 @@ const scenarios = [
         await client.patch(url, 0, MiB);
         urls.push(url);
       });
-      const start = performance.now();
-      const cpu = cpuMicros(server.pid);
-      await pool(5000, 16, (_, worker) => client.head(urls[worker], MiB));
-      return { value: 5000 / seconds(start), cpu: (cpuMicros(server.pid) - cpu) / 5000 };
+      const spent = await timed(server, () => pool(5000, 16, (_, worker) => client.head(urls[worker], MiB)));
+      return perUnit(spent, 5000);
     },
   },
 ].filter((s) => !only || only.has(s.key));
@@ -170,6 +173,46 @@ const rssSizes = [256 * MiB, 2 * GiB];
 
 function seconds(start) {
   return (performance.now() - start) / 1000;
+}
+
+/**
+ * Runs `fn` and returns its duration with the CPU spent meanwhile, in microseconds: by the server
+ * (all its processes), by this process (the client: the runner does nothing else while a scenario
+ * runs) and by the whole machine (/proc/stat), whose remainder is other work sharing the cores.
+ */
+async function timed(server, fn) {
+  const machine = machineBusyMicros();
+  const serverCpu = cpuMicros(server.pid);
+  const client = process.cpuUsage();
+  const start = performance.now();
+  await fn();
+  const elapsed = (performance.now() - start) * 1000;
+  const { user, system } = process.cpuUsage(client);
+  return { elapsed, server: cpuMicros(server.pid) - serverCpu, client: user + system, machine: machineBusyMicros() - machine };
+}
+
+/**
+ * A scenario's result from `timed`: `units` (uploads, MiB, HEADs) per second, server and client CPU
+ * per unit, and the cores in use meanwhile (server, client, other work on the machine).
+ */
+function perUnit(spent, units) {
+  const { elapsed, server, client, machine } = spent;
+  return {
+    value: units / (elapsed / 1e6),
+    cpu: server / units,
+    client: client / units,
+    cores: { server: server / elapsed, client: client / elapsed, other: Math.max(0, machine - server - client) / elapsed },
+  };
+}
+
+/**
+ * CPU time the whole machine spent busy in processes (user, nice, system, steal; not idle, iowait,
+ * or interrupts: with interrupt time accounted apart, the loopback's softirq work is in no process's
+ * time, so it would pass for other work), from /proc/stat, in microseconds.
+ */
+function machineBusyMicros() {
+  const [, user, nice, system, , , , , steal] = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].split(/\s+/).map(Number);
+  return (user + nice + system + steal) * (1e6 / 100);
 }
 
 /**
@@ -222,8 +265,9 @@ function ensureBuilt() {
 }
 
 /** Runs `fn(client)` against one server, then removes what it wrote. */
-async function against(server, concurrency, fn) {
-  const client = new TusClient(server.url, { maxSockets: concurrency ?? 32, track: server.spec.terminate });
+async function against(server, concurrency, fn, lean = false) {
+  const Client = lean ? LeanClient : TusClient;
+  const client = new Client(server.url, { maxSockets: concurrency ?? 32, track: server.spec.terminate });
   try {
     return await fn(client, server);
   } catch (error) {
@@ -243,6 +287,8 @@ async function warmUp(server) {
     const url = await client.create(1024);
     await pool(200, 16, () => client.head(url, 0));
   });
+  // The lean client's own code paths, through the JIT before the first timed round.
+  if (args.client === 'lean') await against(server, 16, (client) => pool(200, 16, () => client.create(10 * 1024, 10 * 1024)), true);
 }
 
 /**
@@ -306,22 +352,37 @@ async function main() {
       for (const server of running) await warmUp(server);
       for (const scenario of scenarios) {
         const values = Object.fromEntries(servers.map((s) => [s.key, []]));
-        const cpu = Object.fromEntries(servers.map((s) => [s.key, []]));
+        const [cpu, client, cores, other] = [0, 1, 2, 3].map(() => Object.fromEntries(servers.map((s) => [s.key, []])));
         for (let round = 1; round <= reps; round++) {
           // Interleaved, and in a different order each round: a server is not always the one that
           // runs right after the most expensive one.
           for (const server of rotate(running, round - 1)) {
-            const result = await against(server, scenario.concurrency, scenario.run);
+            const result = await against(server, scenario.concurrency, scenario.run, scenario.lean && args.client === 'lean');
             const value = typeof result === 'number' ? result : result.value;
             values[server.spec.key].push(value);
-            if (typeof result !== 'number') cpu[server.spec.key].push(result.cpu);
-            const cpuText = typeof result === 'number' ? '' : `, server CPU ${Math.round(result.cpu)} µs/${scenario.cpuUnit}`;
+            let cpuText = '';
+            if (typeof result !== 'number') {
+              const { server: s, client: c, other: o } = result.cores;
+              cpu[server.spec.key].push(result.cpu);
+              client[server.spec.key].push(result.client);
+              cores[server.spec.key].push(s + c);
+              other[server.spec.key].push(o);
+              cpuText = `, CPU per ${scenario.cpuUnit}: server ${Math.round(result.cpu)} µs, client ${Math.round(result.client)} µs; cores: server ${s.toFixed(2)} + client ${c.toFixed(2)}, other work ${o.toFixed(2)}`;
+            }
             console.log(`  ${scenario.title} · round ${round}/${reps} · ${server.spec.label}: ${formatValue(value, scenario.unit)}${cpuText}`);
           }
         }
         rows.push({ title: scenario.title, unit: scenario.unit, values, ratios: true });
-        if (scenario.cpuUnit) rows.push({ title: `server CPU per ${scenario.cpuUnit}`, unit: 'µs', values: cpu, ratios: true });
-        results[scenario.key] = { values, cpu };
+        if (scenario.cpuUnit) {
+          const by = scenario.lean && args.client === 'lean' ? 'lean client' : 'node:http client';
+          rows.push(
+            { title: `server CPU per ${scenario.cpuUnit}`, unit: 'µs', values: cpu, ratios: true },
+            { title: `client CPU per ${scenario.cpuUnit} (${by})`, unit: 'µs', values: client, ratios: false },
+            { title: 'cores in use: server + client', unit: 'cores', values: cores, ratios: false },
+            { title: 'cores in use by other work', unit: 'cores', values: other, ratios: false },
+          );
+        }
+        results[scenario.key] = { values, cpu, client, cores, other };
       }
       await Promise.all(running.map((server) => server.stop()));
     }
@@ -347,7 +408,7 @@ async function main() {
   await mkdir(join(here, 'results'), { recursive: true });
   if (rows.length) {
     const table = markdownTable(rows, servers);
-    const note = `${reps} round(s) per scenario (memory: ${rssRounds}), interleaved; medians; ratios are medians of per-round ratios to the bare pipe. Took ${minutes} min; before it, ${loadAtStart}.`;
+    const note = `${reps} round(s) per scenario (memory: ${rssRounds}), interleaved; medians; ratios are medians of per-round ratios to the bare pipe. Took ${minutes} min; before it, ${loadAtStart}; after it, ${load()}.`;
     const targets = rows.length && Object.keys(results).length ? targetsTable() : '';
     console.log(`\n${table}`);
     if (targets) console.log(`\n${targets}`);
