@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -382,7 +382,7 @@ async function main() {
             { title: 'cores in use by other work', unit: 'cores', values: other, ratios: false },
           );
         }
-        results[scenario.key] = { values, cpu, client, cores, other };
+        results[scenario.key] = { unit: scenario.unit, values, cpu, client, cores, other };
       }
       await Promise.all(running.map((server) => server.stop()));
     }
@@ -412,7 +412,9 @@ async function main() {
     const targets = rows.length && Object.keys(results).length ? targetsTable() : '';
     console.log(`\n${table}`);
     if (targets) console.log(`\n${targets}`);
-    const targetSection = targets ? `\n## Issue 16's targets\n\n${targets}\n` : '';
+    const budget = args.scaling ? scalingBudget() : '';
+    if (budget) console.log(`\n${budget}`);
+    const targetSection = targets ? `\n## Issue 16's targets\n\n${targets}\n${budget ? `\n${budget}\n` : ''}` : '';
     const s3Section = s3Text ? `\n## S3 backend against the AWS SDK\n\n${s3Note}\n\n${s3Text}\n` : '';
     // The 2-process run has its own record: it would otherwise replace the full run's table.
     await writeFile(join(here, args.scaling ? 'results/scaling-latest.md' : 'results/latest.md'), `${title}\n\n${stamp}\n${note}\n\n${table}\n${targetSection}${s3Section}`);
@@ -493,6 +495,32 @@ function targetsTable() {
   scaled('16 parallel uploads, 2 processes / 1 process ≥ 1.60', 'parallel');
   scaled('10 KiB creation-with-upload, 2 processes / 1 process ≥ 1.60', 'small');
   return lines.length > 2 ? lines.join('\n') : '';
+}
+
+/**
+ * `--scaling`: the CPU budget behind each 2-process ratio, from the medians of the run. For x2 to
+ * make 1.6 times x1's throughput at its own CPU per request (server and client), it needs
+ * 1.6 × x1's throughput × that CPU, in cores; what it can have is the machine's 2 cores less what
+ * other work took during its turns.
+ */
+function scalingBudget() {
+  const lines = [];
+  for (const [key, what] of [['small', '10 KiB creation-with-upload'], ['parallel', '16 parallel uploads']]) {
+    const data = results[key];
+    if (!data?.values.x1?.length || !data.values.x2?.length) continue;
+    const unit = key === 'small' ? 'upload' : 'MiB';
+    const m = (field, server) => median(data[field][server]);
+    const perRequest = (server) => m('cpu', server) + m('client', server);
+    const needed = (1.6 * m('values', 'x1') * perRequest('x2')) / 1e6;
+    const cores = cpus().length;
+    const free = cores - m('other', 'x2');
+    lines.push(
+      `- ${what}: 1 process made ${formatValue(m('values', 'x1'), data.unit)} on ${m('cores', 'x1').toFixed(2)} cores (server ${Math.round(m('cpu', 'x1'))} + client ${Math.round(m('client', 'x1'))} µs per ${unit}; other work ${m('other', 'x1').toFixed(2)} cores); ` +
+        `2 processes made ${formatValue(m('values', 'x2'), data.unit)} on ${m('cores', 'x2').toFixed(2)} cores (server ${Math.round(m('cpu', 'x2'))} + client ${Math.round(m('client', 'x2'))} µs per ${unit}; other work ${m('other', 'x2').toFixed(2)} cores). ` +
+        `1.6 × 1 process at 2 processes' CPU per ${unit} needs ${needed.toFixed(2)} cores; the ${cores} cores less other work left ${free.toFixed(2)}${needed > free ? ': out of reach in this run' : ''}.`,
+    );
+  }
+  return lines.length ? `CPU budget (medians of the rounds):\n\n${lines.join('\n')}` : '';
 }
 
 /** The S3 scenario's table and verdict, once it ran. */
