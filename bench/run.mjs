@@ -183,12 +183,19 @@ function seconds(start) {
 async function timed(server, fn) {
   const machine = machineBusyMicros();
   const serverCpu = cpuMicros(server.pid);
+  const serverKernel = cpuMicros(server.pid, { kernelOnly: true });
   const client = process.cpuUsage();
   const start = performance.now();
   await fn();
   const elapsed = (performance.now() - start) * 1000;
   const { user, system } = process.cpuUsage(client);
-  return { elapsed, server: cpuMicros(server.pid) - serverCpu, client: user + system, machine: machineBusyMicros() - machine };
+  return {
+    elapsed,
+    server: cpuMicros(server.pid) - serverCpu,
+    serverKernel: cpuMicros(server.pid, { kernelOnly: true }) - serverKernel,
+    client: user + system,
+    machine: machineBusyMicros() - machine,
+  };
 }
 
 /**
@@ -196,10 +203,11 @@ async function timed(server, fn) {
  * per unit, and the cores in use meanwhile (server, client, other work on the machine).
  */
 function perUnit(spent, units) {
-  const { elapsed, server, client, machine } = spent;
+  const { elapsed, server, serverKernel, client, machine } = spent;
   return {
     value: units / (elapsed / 1e6),
     cpu: server / units,
+    kernel: (100 * serverKernel) / server,
     client: client / units,
     cores: { server: server / elapsed, client: client / elapsed, other: Math.max(0, machine - server - client) / elapsed },
   };
@@ -219,16 +227,17 @@ function machineBusyMicros() {
  * utime + stime of every thread of `pid` and of its child processes (the workers of
  * servers/cluster.mjs), in microseconds (/proc/<pid>/stat, in USER_HZ ticks).
  */
-function cpuMicros(pid) {
+function cpuMicros(pid, { kernelOnly = false } = {}) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   let children = [];
   try {
     children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean);
   } catch {}
-  return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100) + children.reduce((sum, child) => {
+  const ticks = (kernelOnly ? 0 : Number(fields[11])) + Number(fields[12]);
+  return ticks * (1e6 / 100) + children.reduce((sum, child) => {
     try {
-      return sum + cpuMicros(child);
+      return sum + cpuMicros(child, { kernelOnly });
     } catch {
       return sum; // gone meanwhile
     }
@@ -352,7 +361,7 @@ async function main() {
       for (const server of running) await warmUp(server);
       for (const scenario of scenarios) {
         const values = Object.fromEntries(servers.map((s) => [s.key, []]));
-        const [cpu, client, cores, other] = [0, 1, 2, 3].map(() => Object.fromEntries(servers.map((s) => [s.key, []])));
+        const [cpu, kernel, client, cores, other] = [0, 1, 2, 3, 4].map(() => Object.fromEntries(servers.map((s) => [s.key, []])));
         for (let round = 1; round <= reps; round++) {
           // Interleaved, and in a different order each round: a server is not always the one that
           // runs right after the most expensive one.
@@ -364,10 +373,11 @@ async function main() {
             if (typeof result !== 'number') {
               const { server: s, client: c, other: o } = result.cores;
               cpu[server.spec.key].push(result.cpu);
+              kernel[server.spec.key].push(result.kernel);
               client[server.spec.key].push(result.client);
               cores[server.spec.key].push(s + c);
               other[server.spec.key].push(o);
-              cpuText = `, CPU per ${scenario.cpuUnit}: server ${Math.round(result.cpu)} µs, client ${Math.round(result.client)} µs; cores: server ${s.toFixed(2)} + client ${c.toFixed(2)}, other work ${o.toFixed(2)}`;
+              cpuText = `, CPU per ${scenario.cpuUnit}: server ${Math.round(result.cpu)} µs (${Math.round(result.kernel)} % in the kernel), client ${Math.round(result.client)} µs; cores: server ${s.toFixed(2)} + client ${c.toFixed(2)}, other work ${o.toFixed(2)}`;
             }
             console.log(`  ${scenario.title} · round ${round}/${reps} · ${server.spec.label}: ${formatValue(value, scenario.unit)}${cpuText}`);
           }
@@ -377,12 +387,13 @@ async function main() {
           const by = scenario.lean && args.client === 'lean' ? 'lean client' : 'node:http client';
           rows.push(
             { title: `server CPU per ${scenario.cpuUnit}`, unit: 'µs', values: cpu, ratios: true },
+            { title: 'share of the server CPU in the kernel (stime)', unit: '%', values: kernel, ratios: false },
             { title: `client CPU per ${scenario.cpuUnit} (${by})`, unit: 'µs', values: client, ratios: false },
             { title: 'cores in use: server + client', unit: 'cores', values: cores, ratios: false },
             { title: 'cores in use by other work', unit: 'cores', values: other, ratios: false },
           );
         }
-        results[scenario.key] = { unit: scenario.unit, values, cpu, client, cores, other };
+        results[scenario.key] = { unit: scenario.unit, values, cpu, kernel, client, cores, other };
       }
       await Promise.all(running.map((server) => server.stop()));
     }
