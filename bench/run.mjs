@@ -3,7 +3,7 @@
 //          [--only single,chunked,small,parallel,head,rss,ietf,s3,azure]
 //          [--servers tus,minimal,nestjs,before,nestjs-s3] [--concurrency] [--client lean|http]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -338,6 +338,7 @@ async function main() {
   if (beforeSpec) beforeSpec.env.TUS_LIBRARY = buildBefore(before);
   if (s3Before && servers.includes(s3Before)) s3Before.env.TUS_LIBRARY = buildBefore(before);
   const work = await mkdtemp(join(tmpdir(), 'nestjs-tus-bench-'));
+  const uploadsIn = `uploads in ${work} (${fileSystem(work)})`;
   const rows = [];
   const running = [];
   const onSignal = () =>
@@ -419,7 +420,7 @@ async function main() {
   await mkdir(join(here, 'results'), { recursive: true });
   if (rows.length) {
     const table = markdownTable(rows, servers);
-    const note = `${reps} round(s) per scenario (memory: ${rssRounds}), interleaved; medians; ratios are medians of per-round ratios to the bare pipe. Took ${minutes} min; before it, ${loadAtStart}; after it, ${load()}.`;
+    const note = `${reps} round(s) per scenario (memory: ${rssRounds}), interleaved; medians; ratios are medians of per-round ratios to the bare pipe; ${uploadsIn}. Took ${minutes} min; before it, ${loadAtStart}; after it, ${load()}.`;
     const targets = rows.length && Object.keys(results).length ? targetsTable() : '';
     console.log(`\n${table}`);
     if (targets) console.log(`\n${targets}`);
@@ -458,6 +459,16 @@ async function main() {
 
 /** Per scenario key, the per-round values and server CPU of each server (by key). */
 const results = {};
+
+/**
+ * The file system the uploads go to (`TMPDIR`): the small uploads' server CPU is mostly file-system
+ * work in the kernel, several times more on a journaled disk than on tmpfs.
+ */
+function fileSystem(path) {
+  const names = { 0x01021994: 'tmpfs', 0xef53: 'ext4', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x794c7630: 'overlayfs' };
+  const { type } = statfsSync(path);
+  return names[type] ?? `file system type 0x${type.toString(16)}`;
+}
 
 /** `list` rotated left by `n`: round n starts with a different server. */
 function rotate(list, n) {
