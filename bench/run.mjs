@@ -1,16 +1,17 @@
 // nestjs-tus benchmark: the bare pipe, @tus/server and nestjs-tus side by side.
 // Usage: npm run bench [-- --quick] [--s3] [--azure] [--reps N] [--build] [--before REF|none]
 //          [--only single,chunked,small,parallel,head,rss,ietf,s3,azure]
-//          [--servers tus,minimal,nestjs,before,nestjs-s3] [--concurrency]
+//          [--servers tus,minimal,nestjs,before,nestjs-s3] [--concurrency] [--client lean|http]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { GiB, MiB, TusClient, pool } from './lib/client.mjs';
+import { LeanClient } from './lib/lean-client.mjs';
 import { formatRatio, formatValue, load, machine, markdownTable, median, pairRatio } from './lib/report.mjs';
 import { PART_SIZE, QUEUE_SIZE, deleteObject, libStorageUpload, startS3 } from './lib/s3.mjs';
 import { azureScenario, startAzure } from './lib/azure.mjs';
@@ -39,9 +40,13 @@ const { values: args } = parseArgs({
     before: { type: 'string', default: BASELINE_REF },
     scaling: { type: 'boolean', default: false },
     concurrency: { type: 'boolean', default: false },
+    client: { type: 'string', default: 'lean' },
   },
 });
 const quick = args.quick;
+// The small-upload and parallel scenarios are driven by the lean client (lib/lean-client.mjs) unless
+// `--client http` asks for the node:http one every other scenario uses (to compare what each costs).
+if (!['lean', 'http'].includes(args.client)) throw new Error(`--client ${args.client}: lean or http`);
 const reps = args.reps ? Number(args.reps) : quick ? 1 : 5;
 // Each memory round starts a fresh server per size: fewer rounds than the throughput scenarios.
 const rssRounds = Math.min(reps, 3);
@@ -124,12 +129,11 @@ const scenarios = [
     title: '2,000 × 10 KiB uploads (creation-with-upload, 32 at a time)',
     unit: 'uploads/s',
     concurrency: 32,
+    lean: true,
     cpuUnit: 'upload',
     run: async (client, server) => {
-      const start = performance.now();
-      const cpu = cpuMicros(server.pid);
-      await pool(2000, 32, () => client.create(10 * 1024, 10 * 1024));
-      return { value: 2000 / seconds(start), cpu: (cpuMicros(server.pid) - cpu) / 2000 };
+      const spent = await timed(server, () => pool(2000, 32, () => client.create(10 * 1024, 10 * 1024)));
+      return perUnit(spent, 2000);
     },
   },
   {
@@ -137,10 +141,11 @@ const scenarios = [
     title: '16 × 64 MiB in parallel',
     unit: 'MiB/s',
     concurrency: 16,
-    run: async (client) => {
-      const start = performance.now();
-      await Promise.all(Array.from({ length: 16 }, () => client.upload(64 * MiB)));
-      return (16 * 64 * MiB) / MiB / seconds(start);
+    lean: true,
+    cpuUnit: 'MiB',
+    run: async (client, server) => {
+      const spent = await timed(server, () => Promise.all(Array.from({ length: 16 }, () => client.upload(64 * MiB))));
+      return perUnit(spent, 16 * 64);
     },
   },
   {
@@ -158,10 +163,8 @@ const scenarios = [
         await client.patch(url, 0, MiB);
         urls.push(url);
       });
-      const start = performance.now();
-      const cpu = cpuMicros(server.pid);
-      await pool(5000, 16, (_, worker) => client.head(urls[worker], MiB));
-      return { value: 5000 / seconds(start), cpu: (cpuMicros(server.pid) - cpu) / 5000 };
+      const spent = await timed(server, () => pool(5000, 16, (_, worker) => client.head(urls[worker], MiB)));
+      return perUnit(spent, 5000);
     },
   },
 ].filter((s) => !only || only.has(s.key));
@@ -173,19 +176,68 @@ function seconds(start) {
 }
 
 /**
+ * Runs `fn` and returns its duration with the CPU spent meanwhile, in microseconds: by the server
+ * (all its processes), by this process (the client: the runner does nothing else while a scenario
+ * runs) and by the whole machine (/proc/stat), whose remainder is other work sharing the cores.
+ */
+async function timed(server, fn) {
+  const machine = machineBusyMicros();
+  const serverCpu = cpuMicros(server.pid);
+  const serverKernel = cpuMicros(server.pid, { kernelOnly: true });
+  const client = process.cpuUsage();
+  const start = performance.now();
+  await fn();
+  const elapsed = (performance.now() - start) * 1000;
+  const { user, system } = process.cpuUsage(client);
+  return {
+    elapsed,
+    server: cpuMicros(server.pid) - serverCpu,
+    serverKernel: cpuMicros(server.pid, { kernelOnly: true }) - serverKernel,
+    client: user + system,
+    machine: machineBusyMicros() - machine,
+  };
+}
+
+/**
+ * A scenario's result from `timed`: `units` (uploads, MiB, HEADs) per second, server and client CPU
+ * per unit, and the cores in use meanwhile (server, client, other work on the machine).
+ */
+function perUnit(spent, units) {
+  const { elapsed, server, serverKernel, client, machine } = spent;
+  return {
+    value: units / (elapsed / 1e6),
+    cpu: server / units,
+    kernel: (100 * serverKernel) / server,
+    client: client / units,
+    cores: { server: server / elapsed, client: client / elapsed, other: Math.max(0, machine - server - client) / elapsed },
+  };
+}
+
+/**
+ * CPU time the whole machine spent busy in processes (user, nice, system, steal; not idle, iowait,
+ * or interrupts: with interrupt time accounted apart, the loopback's softirq work is in no process's
+ * time, so it would pass for other work), from /proc/stat, in microseconds.
+ */
+function machineBusyMicros() {
+  const [, user, nice, system, , , , , steal] = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0].split(/\s+/).map(Number);
+  return (user + nice + system + steal) * (1e6 / 100);
+}
+
+/**
  * utime + stime of every thread of `pid` and of its child processes (the workers of
  * servers/cluster.mjs), in microseconds (/proc/<pid>/stat, in USER_HZ ticks).
  */
-function cpuMicros(pid) {
+function cpuMicros(pid, { kernelOnly = false } = {}) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   let children = [];
   try {
     children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'latin1').split(' ').filter(Boolean);
   } catch {}
-  return (Number(fields[11]) + Number(fields[12])) * (1e6 / 100) + children.reduce((sum, child) => {
+  const ticks = (kernelOnly ? 0 : Number(fields[11])) + Number(fields[12]);
+  return ticks * (1e6 / 100) + children.reduce((sum, child) => {
     try {
-      return sum + cpuMicros(child);
+      return sum + cpuMicros(child, { kernelOnly });
     } catch {
       return sum; // gone meanwhile
     }
@@ -222,8 +274,9 @@ function ensureBuilt() {
 }
 
 /** Runs `fn(client)` against one server, then removes what it wrote. */
-async function against(server, concurrency, fn) {
-  const client = new TusClient(server.url, { maxSockets: concurrency ?? 32, track: server.spec.terminate });
+async function against(server, concurrency, fn, lean = false) {
+  const Client = lean ? LeanClient : TusClient;
+  const client = new Client(server.url, { maxSockets: concurrency ?? 32, track: server.spec.terminate });
   try {
     return await fn(client, server);
   } catch (error) {
@@ -243,6 +296,8 @@ async function warmUp(server) {
     const url = await client.create(1024);
     await pool(200, 16, () => client.head(url, 0));
   });
+  // The lean client's own code paths, through the JIT before the first timed round.
+  if (args.client === 'lean') await against(server, 16, (client) => pool(200, 16, () => client.create(10 * 1024, 10 * 1024)), true);
 }
 
 /**
@@ -283,6 +338,7 @@ async function main() {
   if (beforeSpec) beforeSpec.env.TUS_LIBRARY = buildBefore(before);
   if (s3Before && servers.includes(s3Before)) s3Before.env.TUS_LIBRARY = buildBefore(before);
   const work = await mkdtemp(join(tmpdir(), 'nestjs-tus-bench-'));
+  const uploadsIn = `uploads in ${work} (${fileSystem(work)})`;
   const rows = [];
   const running = [];
   const onSignal = () =>
@@ -306,22 +362,39 @@ async function main() {
       for (const server of running) await warmUp(server);
       for (const scenario of scenarios) {
         const values = Object.fromEntries(servers.map((s) => [s.key, []]));
-        const cpu = Object.fromEntries(servers.map((s) => [s.key, []]));
+        const [cpu, kernel, client, cores, other] = [0, 1, 2, 3, 4].map(() => Object.fromEntries(servers.map((s) => [s.key, []])));
         for (let round = 1; round <= reps; round++) {
           // Interleaved, and in a different order each round: a server is not always the one that
           // runs right after the most expensive one.
           for (const server of rotate(running, round - 1)) {
-            const result = await against(server, scenario.concurrency, scenario.run);
+            const result = await against(server, scenario.concurrency, scenario.run, scenario.lean && args.client === 'lean');
             const value = typeof result === 'number' ? result : result.value;
             values[server.spec.key].push(value);
-            if (typeof result !== 'number') cpu[server.spec.key].push(result.cpu);
-            const cpuText = typeof result === 'number' ? '' : `, server CPU ${Math.round(result.cpu)} µs/${scenario.cpuUnit}`;
+            let cpuText = '';
+            if (typeof result !== 'number') {
+              const { server: s, client: c, other: o } = result.cores;
+              cpu[server.spec.key].push(result.cpu);
+              kernel[server.spec.key].push(result.kernel);
+              client[server.spec.key].push(result.client);
+              cores[server.spec.key].push(s + c);
+              other[server.spec.key].push(o);
+              cpuText = `, CPU per ${scenario.cpuUnit}: server ${Math.round(result.cpu)} µs (${Math.round(result.kernel)} % in the kernel), client ${Math.round(result.client)} µs; cores: server ${s.toFixed(2)} + client ${c.toFixed(2)}, other work ${o.toFixed(2)}`;
+            }
             console.log(`  ${scenario.title} · round ${round}/${reps} · ${server.spec.label}: ${formatValue(value, scenario.unit)}${cpuText}`);
           }
         }
         rows.push({ title: scenario.title, unit: scenario.unit, values, ratios: true });
-        if (scenario.cpuUnit) rows.push({ title: `server CPU per ${scenario.cpuUnit}`, unit: 'µs', values: cpu, ratios: true });
-        results[scenario.key] = { values, cpu };
+        if (scenario.cpuUnit) {
+          const by = scenario.lean && args.client === 'lean' ? 'lean client' : 'node:http client';
+          rows.push(
+            { title: `server CPU per ${scenario.cpuUnit}`, unit: 'µs', values: cpu, ratios: true },
+            { title: 'share of the server CPU in the kernel (stime)', unit: '%', values: kernel, ratios: false },
+            { title: `client CPU per ${scenario.cpuUnit} (${by})`, unit: 'µs', values: client, ratios: false },
+            { title: 'cores in use: server + client', unit: 'cores', values: cores, ratios: false },
+            { title: 'cores in use by other work', unit: 'cores', values: other, ratios: false },
+          );
+        }
+        results[scenario.key] = { unit: scenario.unit, values, cpu, kernel, client, cores, other };
       }
       await Promise.all(running.map((server) => server.stop()));
     }
@@ -347,11 +420,13 @@ async function main() {
   await mkdir(join(here, 'results'), { recursive: true });
   if (rows.length) {
     const table = markdownTable(rows, servers);
-    const note = `${reps} round(s) per scenario (memory: ${rssRounds}), interleaved; medians; ratios are medians of per-round ratios to the bare pipe. Took ${minutes} min; before it, ${loadAtStart}.`;
+    const note = `${reps} round(s) per scenario (memory: ${rssRounds}), interleaved; medians; ratios are medians of per-round ratios to the bare pipe; ${uploadsIn}. Took ${minutes} min; before it, ${loadAtStart}; after it, ${load()}.`;
     const targets = rows.length && Object.keys(results).length ? targetsTable() : '';
     console.log(`\n${table}`);
     if (targets) console.log(`\n${targets}`);
-    const targetSection = targets ? `\n## Issue 16's targets\n\n${targets}\n` : '';
+    const budget = args.scaling ? scalingBudget() : '';
+    if (budget) console.log(`\n${budget}`);
+    const targetSection = targets ? `\n## Issue 16's targets\n\n${targets}\n${budget ? `\n${budget}\n` : ''}` : '';
     const s3Section = s3Text ? `\n## S3 backend against the AWS SDK\n\n${s3Note}\n\n${s3Text}\n` : '';
     // The 2-process run has its own record: it would otherwise replace the full run's table.
     await writeFile(join(here, args.scaling ? 'results/scaling-latest.md' : 'results/latest.md'), `${title}\n\n${stamp}\n${note}\n\n${table}\n${targetSection}${s3Section}`);
@@ -384,6 +459,16 @@ async function main() {
 
 /** Per scenario key, the per-round values and server CPU of each server (by key). */
 const results = {};
+
+/**
+ * The file system the uploads go to (`TMPDIR`): the small uploads' server CPU is mostly file-system
+ * work in the kernel, several times more on a journaled disk than on tmpfs.
+ */
+function fileSystem(path) {
+  const names = { 0x01021994: 'tmpfs', 0xef53: 'ext4', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x794c7630: 'overlayfs' };
+  const { type } = statfsSync(path);
+  return names[type] ?? `file system type 0x${type.toString(16)}`;
+}
 
 /** `list` rotated left by `n`: round n starts with a different server. */
 function rotate(list, n) {
@@ -432,6 +517,32 @@ function targetsTable() {
   scaled('16 parallel uploads, 2 processes / 1 process ≥ 1.60', 'parallel');
   scaled('10 KiB creation-with-upload, 2 processes / 1 process ≥ 1.60', 'small');
   return lines.length > 2 ? lines.join('\n') : '';
+}
+
+/**
+ * `--scaling`: the CPU budget behind each 2-process ratio, from the medians of the run. For x2 to
+ * make 1.6 times x1's throughput at its own CPU per request (server and client), it needs
+ * 1.6 × x1's throughput × that CPU, in cores; what it can have is the machine's 2 cores less what
+ * other work took during its turns.
+ */
+function scalingBudget() {
+  const lines = [];
+  for (const [key, what] of [['small', '10 KiB creation-with-upload'], ['parallel', '16 parallel uploads']]) {
+    const data = results[key];
+    if (!data?.values.x1?.length || !data.values.x2?.length) continue;
+    const unit = key === 'small' ? 'upload' : 'MiB';
+    const m = (field, server) => median(data[field][server]);
+    const perRequest = (server) => m('cpu', server) + m('client', server);
+    const needed = (1.6 * m('values', 'x1') * perRequest('x2')) / 1e6;
+    const cores = cpus().length;
+    const free = cores - m('other', 'x2');
+    lines.push(
+      `- ${what}: 1 process made ${formatValue(m('values', 'x1'), data.unit)} on ${m('cores', 'x1').toFixed(2)} cores (server ${Math.round(m('cpu', 'x1'))} + client ${Math.round(m('client', 'x1'))} µs per ${unit}; other work ${m('other', 'x1').toFixed(2)} cores); ` +
+        `2 processes made ${formatValue(m('values', 'x2'), data.unit)} on ${m('cores', 'x2').toFixed(2)} cores (server ${Math.round(m('cpu', 'x2'))} + client ${Math.round(m('client', 'x2'))} µs per ${unit}; other work ${m('other', 'x2').toFixed(2)} cores). ` +
+        `1.6 × 1 process at 2 processes' CPU per ${unit} needs ${needed.toFixed(2)} cores; the ${cores} cores less other work left ${free.toFixed(2)}${needed > free ? ': out of reach in this run' : ''}.`,
+    );
+  }
+  return lines.length ? `CPU budget (medians of the rounds):\n\n${lines.join('\n')}` : '';
 }
 
 /** The S3 scenario's table and verdict, once it ran. */

@@ -21,6 +21,7 @@ export function formatValue(value, unit) {
     const mib = Math.round((value / 2 ** 20) * 10) / 10;
     return `${mib > 0 ? '+' : mib < 0 ? '−' : '±'}${Math.abs(mib).toFixed(1)} MiB`;
   }
+  if (unit === 'cores') return `${value.toFixed(2)} cores`;
   return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${unit}`;
 }
 
