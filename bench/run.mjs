@@ -563,7 +563,9 @@ let ietfResult;
  * listener reads each completed upload back), so none shares the CPU with another's aftermath.
  */
 async function protocolScenario(work) {
-  const spec = servers.find((s) => s.key === 'nestjs') ?? { key: 'nestjs', label: 'nestjs-tus', script: sampleMain, env: { TUS_STORAGE: 'file' } };
+  // The sample with its digest listener on: every upload waits for its digest (the other scenarios turn it off).
+  const sample = servers.find((s) => s.key === 'nestjs') ?? { key: 'nestjs', label: 'nestjs-tus', script: sampleMain, env: { TUS_STORAGE: 'file' } };
+  const spec = { ...sample, env: { ...sample.env, SAMPLE_DIGEST: '1' } };
   const server = await new ServerProcess(spec, join(work, 'nestjs-protocols')).start();
   const origin = new URL(server.url).origin;
   const forms = [
