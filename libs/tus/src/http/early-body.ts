@@ -146,9 +146,9 @@ export class EarlyBody extends Readable {
   }
 }
 
-/** Takes a request's body in from now on ({@link EarlyBody}). */
+/** Takes a request's body in from now on ({@link EarlyBody}); the same one if it was taken already (on arrival). */
 export function takeBodyEarly(request: IncomingMessage): EarlyBody {
-  return new EarlyBody(request);
+  return earlyBodies.get(request) ?? new EarlyBody(request);
 }
 
 /**

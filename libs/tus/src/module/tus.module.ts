@@ -18,6 +18,7 @@ import { TusCleanupService } from '../core/tus-cleanup.service.js';
 import { TusShutdown } from '../core/tus-shutdown.service.js';
 import { ActiveWrites } from '../core/active-writes.js';
 import { registerFastifyChunkParser } from '../http/fastify-body.js';
+import { takeUploadBodiesOnArrival } from '../http/bodies-on-arrival.js';
 import { shapeFastifyTusRoutes } from '../http/fastify-routes.js';
 import { frameworkException } from '../http/framework-errors.js';
 import { TusExceptionFilter } from '../http/tus-exception.filter.js';
@@ -125,9 +126,13 @@ export class TusModule extends ConfigurableTusModule implements NestModule, OnMo
    * Node's HTTP server aborts any request not fully received within `requestTimeout` (5 minutes by
    * default): a large upload on a slow link would be cut every 5 minutes. Stalled bodies are
    * ended by `idleTimeoutSeconds` instead.
+   *
+   * An upload's body is taken in as the server receives the request, before the app's middleware
+   * and guards: see {@link takeUploadBodiesOnArrival}.
    */
   onApplicationBootstrap(): void {
     const server = this.adapterHost?.httpAdapter?.getHttpServer() as Server | undefined;
     if (server && typeof server.requestTimeout === 'number') server.requestTimeout = 0;
+    takeUploadBodiesOnArrival(server, this.mount());
   }
 }
