@@ -93,6 +93,14 @@ describe.each(PLATFORMS)('bytes cut off while the app’s guard runs, on %s', (p
     expect(bare.status).toBe(412);
     const created = await send('POST', app.url, { headers: { ...TUS, 'Upload-Length': 3 } });
     expect(created.status).toBe(201);
+    // A body of a type the app's parsers read (Nest's JSON parser), larger than what is taken in
+    // early: answered as before (Express: the parser's 413 past its 100 KiB; Fastify: 415), not held
+    // by a paused request.
+    const json = await send('POST', app.url, {
+      headers: { ...TUS, 'Upload-Length': 3, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ padding: 'x'.repeat(200 * 1024) }),
+    });
+    expect(json.status).toBe(platform === 'express' ? 413 : 415);
   });
 });
 

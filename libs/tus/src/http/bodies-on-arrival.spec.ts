@@ -4,21 +4,29 @@ import { Agent, createServer, type IncomingMessage, request as httpRequest, type
 import type { AddressInfo } from 'node:net';
 import { carriesUploadBody, takeUploadBodiesOnArrival } from './bodies-on-arrival.js';
 
-function requestOf(method: string, url: string, headers: Record<string, string>): IncomingMessage {
-  return { method, url, headers } as unknown as IncomingMessage;
+function requestOf(method: string, url: string, headers: Record<string, string | undefined>): IncomingMessage {
+  // Node leaves out a header the request did not carry.
+  const present = Object.fromEntries(Object.entries(headers).filter(([, value]) => value !== undefined));
+  return { method, url, headers: present } as unknown as IncomingMessage;
 }
 
 describe('carriesUploadBody', () => {
-  const tus = { 'tus-resumable': '1.0.0', 'content-length': '10' };
+  const tus = { 'tus-resumable': '1.0.0', 'content-length': '10', 'content-type': 'application/offset+octet-stream' };
+  const draft = { 'upload-draft-interop-version': '8', 'content-length': '10' };
 
   it.each([
     ['a tus PATCH to an upload', 'PATCH', '/files/abc', tus, true],
     ['a creation-with-upload', 'POST', '/files', tus, true],
     ['a creation-with-upload, query string', 'POST', '/files?x=1', tus, true],
-    ['a draft append (no Tus-Resumable)', 'PATCH', '/files/abc', { 'upload-draft-interop-version': '8', 'content-length': '10' }, true],
-    ['a chunked body', 'PATCH', '/files/abc', { 'tus-resumable': '1.0.0', 'transfer-encoding': 'chunked' }, true],
-    ['a creation without a body', 'POST', '/files', { 'tus-resumable': '1.0.0', 'content-length': '0' }, false],
-    ['no length and no transfer coding: no body', 'POST', '/files', { 'tus-resumable': '1.0.0' }, false],
+    ['a tus chunk, type with parameters and in capitals', 'PATCH', '/files/abc', { ...tus, 'content-type': 'Application/Offset+Octet-Stream; x=1' }, true],
+    ['a draft append (no Tus-Resumable)', 'PATCH', '/files/abc', { ...draft, 'content-type': 'application/partial-upload' }, true],
+    ['a draft append without a type (interop 3 to 5)', 'PATCH', '/files/abc', draft, true],
+    ['a draft creation with the file’s own type: its route takes it', 'POST', '/files', { ...draft, 'content-type': 'image/jpeg' }, false],
+    ['a chunked body', 'PATCH', '/files/abc', { ...tus, 'content-length': undefined, 'transfer-encoding': 'chunked' }, true],
+    ['a creation without a body', 'POST', '/files', { ...tus, 'content-length': '0' }, false],
+    ['no length and no transfer coding: no body', 'POST', '/files', { ...tus, 'content-length': undefined }, false],
+    ['a JSON body (an app parser may read it)', 'POST', '/files', { ...tus, 'content-type': 'application/json' }, false],
+    ['a tus request without a type', 'POST', '/files', { ...tus, 'content-type': undefined }, false],
     ['a HEAD', 'HEAD', '/files/abc', tus, false],
     ['a request naming no protocol (an app route under the path)', 'POST', '/files', { 'content-length': '10' }, false],
     ['another path', 'PATCH', '/other/abc', tus, false],
@@ -29,7 +37,7 @@ describe('carriesUploadBody', () => {
 
   it('under a tus path of `/`, every upload request, and still none that names no protocol', () => {
     expect(carriesUploadBody(requestOf('PATCH', '/abc', tus), '/')).toBe(true);
-    expect(carriesUploadBody(requestOf('POST', '/api/things', { 'content-length': '10' }), '/')).toBe(false);
+    expect(carriesUploadBody(requestOf('POST', '/api/things', { 'content-length': '10', 'content-type': 'application/offset+octet-stream' }), '/')).toBe(false);
   });
 });
 
@@ -60,7 +68,7 @@ describe('takeUploadBodiesOnArrival', () => {
       for (const method of ['PATCH', 'GET']) {
         statuses.push(
           await new Promise<string>((resolve, reject) => {
-            const headers = method === 'PATCH' ? { 'Tus-Resumable': '1.0.0', 'Content-Length': String(body.length) } : {};
+            const headers = method === 'PATCH' ? { 'Tus-Resumable': '1.0.0', 'Content-Type': 'application/offset+octet-stream', 'Content-Length': String(body.length) } : {};
             const req = httpRequest({ host: '127.0.0.1', port, path: '/files/abc', method, agent, headers });
             req.on('error', reject);
             req.on('response', (response) => {

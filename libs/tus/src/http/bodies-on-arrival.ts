@@ -1,5 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { INTEROP_VERSION_FIELD } from '../protocol/ietf/interop-version.js';
+import { PARTIAL_UPLOAD_MEDIA_TYPE } from '../protocol/ietf/ietf-profile.js';
+import { OFFSET_OCTET_STREAM } from '../protocol/tus.constants.js';
 import { discardEarlyBody, takeBodyEarly } from './early-body.js';
 
 /**
@@ -26,12 +28,22 @@ export function takeUploadBodiesOnArrival(server: Server | undefined, mount: str
   });
 }
 
-/** A POST or PATCH with a body, naming tus or the draft, to the tus path or an upload under it. */
+/**
+ * A POST or PATCH with a body, naming tus or the draft, to the tus path or an upload under it, of
+ * the upload media types (`application/offset+octet-stream`, `application/partial-upload`, or none,
+ * as the draft's early appends send). Not a body of any other type: an app's parser (Nest's JSON
+ * and urlencoded ones, on by default) may read it before the route, and would wait for ever on a
+ * request paused once 64 KiB were taken in. (A draft creation carrying a file's own type, say
+ * `image/jpeg`, is taken in by its route, as before.)
+ */
 export function carriesUploadBody(request: IncomingMessage, mount: string): boolean {
   const { method, headers } = request;
   if (method !== 'PATCH' && method !== 'POST') return false;
   if (headers['content-length'] === undefined ? headers['transfer-encoding'] === undefined : headers['content-length'] === '0') return false;
-  if (headers['tus-resumable'] === undefined && headers[INTEROP_VERSION_FIELD] === undefined) return false;
+  const draft = headers[INTEROP_VERSION_FIELD] !== undefined;
+  if (headers['tus-resumable'] === undefined && !draft) return false;
+  const type = (headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (type !== OFFSET_OCTET_STREAM && type !== PARTIAL_UPLOAD_MEDIA_TYPE && !(draft && type === '')) return false;
   return underMount(request.url ?? '', mount);
 }
 
