@@ -1,8 +1,9 @@
-import { unlinkSync } from 'node:fs';
+import { linkSync, unlinkSync } from 'node:fs';
 import { link, readdir, readFile, unlink, utimes, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { isDeadHere, parseHolder, PROCESS_HOST } from '../process-identity.js';
 import { PROCESS_TOKEN } from '../unique-suffix.js';
+import { onEventLoopWhileFast } from './event-loop-fs.js';
 
 /** Who holds a lock: the JSON of an owner file, and of a lock file of its own. */
 export interface LockOwner {
@@ -54,7 +55,7 @@ export class LockOwnerFile {
     // Fresh before it is linked: a judge reads the lock's mtime, which is this file's.
     if (this.holds === 0 && Date.now() - this.touchedAt > this.staleMs / 3) await this.touch();
     try {
-      await link(this.path, path);
+      await this.linkTo(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') return false;
@@ -63,7 +64,7 @@ export class LockOwnerFile {
         this.created = undefined;
         await this.create();
         try {
-          await link(this.path, path);
+          await this.linkTo(path);
         } catch (again) {
           if ((again as NodeJS.ErrnoException).code === 'EEXIST') return false;
           throw again;
@@ -85,7 +86,21 @@ export class LockOwnerFile {
   /** Releases a lock taken with {@link link}. */
   async unlink(path: string): Promise<void> {
     if (--this.holds === 0) clearInterval(this.heartbeat);
-    await unlink(path).catch(() => undefined);
+    await onEventLoopWhileFast(
+      () => unlinkSync(path),
+      () => unlink(path),
+    ).catch(() => undefined);
+  }
+
+  /**
+   * The lock's `link()`, and its `unlink()` above: on the event loop while such calls are fast (a
+   * metadata change of microseconds on a local disk, against two thread hand-overs per call).
+   */
+  private linkTo(path: string): Promise<void> {
+    return onEventLoopWhileFast(
+      () => linkSync(this.path, path),
+      () => link(this.path, path),
+    );
   }
 
   private async touch(): Promise<void> {

@@ -1,30 +1,21 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { onEventLoopWhileFast } from './event-loop-fs.js';
 
 /** An `.info` fits in one read of this size, nearly always (a long `Upload-Metadata` may not). */
 const INFO_READ_SIZE = 16 * 1024;
 
-/** A read on the event loop slower than this (a network file system, a cold disk) blocks it too long. */
-const SLOW_READ_NS = 2_000_000n;
-/** How long reads go through the thread pool after a slow one, before the event loop is tried again. */
-const SLOW_SPELL_MS = 10_000;
-/** Until when reads go through the thread pool (`Date.now()`), after a slow one. */
-let poolUntil = 0;
-
 /**
- * A small file's text: read on the event loop ({@link readSmallFileSync}) while such reads are fast,
- * through the thread pool for a while after one took more than 2 ms. On a local disk the file is in
- * the page cache and the event loop saves two thread hand-overs per read; on a network file system
- * a read is a round trip that would stall every other request meanwhile.
+ * A small file's text: read on the event loop ({@link readSmallFileSync}) while such calls are fast,
+ * through the thread pool after a slow streak ({@link onEventLoopWhileFast}). On a local disk the
+ * file is in the page cache and the event loop saves two thread hand-overs per read; on a network
+ * file system a read is a round trip that would stall every other request meanwhile.
  */
-export async function readSmallFile(path: string): Promise<string> {
-  if (poolUntil > Date.now()) return readFile(path, 'utf8');
-  const started = process.hrtime.bigint();
-  try {
-    return readSmallFileSync(path);
-  } finally {
-    if (process.hrtime.bigint() - started > SLOW_READ_NS) poolUntil = Date.now() + SLOW_SPELL_MS;
-  }
+export function readSmallFile(path: string): Promise<string> {
+  return onEventLoopWhileFast(
+    () => readSmallFileSync(path),
+    () => readFile(path, 'utf8'),
+  );
 }
 
 /**
