@@ -256,5 +256,11 @@ export class TusUploadService {
   }
 }
 
-/** How long a HEAD waits for a stalled request it stopped to save its bytes. */
-const TAKEOVER_WAIT_MS = 2_000;
+/**
+ * How long a HEAD waits for a stalled request it stopped (or one already ending) to save its
+ * bytes. Past it, HEAD answers the offset before them, and the client resends bytes the server is
+ * still saving (a 409 and another round at best). A save is a part or block upload and an `.info`
+ * write: 2 s was not enough for them under load (S3 and Azurite on a loaded machine: three tests
+ * saw the offset before the save), and a storage that hangs is ended by its own deadlines.
+ */
+const TAKEOVER_WAIT_MS = 10_000;
