@@ -31,15 +31,25 @@ describe.each(PLATFORMS)('the sample app on the Azure backend (TUS_STORAGE=azure
   async function upload(size: number): Promise<string> {
     const source = generatedBytes(size, CHUNK);
     const started = performance.now();
+    const retried: string[] = [];
     const { url } = await runUpload(source.stream as unknown as Buffer, {
       endpoint: sample.url,
       uploadSize: size,
       chunkSize: CHUNK,
       metadata: { filename: `${size}.bin` },
+      // tus-js-client's own default delays, as an app would run it: a loaded Azurite can miss the
+      // backend's deadlines (a 503, or the connection closed mid-chunk: one run's EPIPE at offset 0).
+      retryDelays: [0, 1000, 3000, 5000],
+      onShouldRetry: (error) => (retried.push(error.message.split('\n')[0]!), true),
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}\nretried: ${retried.join(' | ')}\nsample's output (tail):\n${sample.output().slice(-3000)}`);
     });
     const seconds = (performance.now() - started) / 1000;
     const digest = await downloadDigest(url);
-    console.log(`sample on Azure (${platform}): ${size / MiB} MiB in ${seconds.toFixed(1)} s (${(size / MiB / seconds).toFixed(0)} MiB/s), sha256 ${digest}`);
+    console.log(
+      `sample on Azure (${platform}): ${size / MiB} MiB in ${seconds.toFixed(1)} s (${(size / MiB / seconds).toFixed(0)} MiB/s), sha256 ${digest}` +
+        (retried.length > 0 ? `; retried ${retried.length}: ${retried.join(' | ')}` : ''),
+    );
     expect(digest).toBe(source.digest());
     return url;
   }
