@@ -1,20 +1,25 @@
 /** A call on the event loop slower than this (a network file system, a cold disk) blocks it too long. */
 const SLOW_CALL_NS = 2_000_000n;
 /**
- * How many slow calls in a row send calls to the thread pool. One is not enough: on a busy machine
- * the scheduler preempts the event loop's thread for a time slice (a few milliseconds) in the middle
- * of a call that took microseconds of work; a network file system is slow at every call.
+ * How many slow calls among the last {@link WINDOW} send calls to the thread pool. One is not
+ * enough: on a busy machine the scheduler preempts the event loop's thread for a time slice (a few
+ * milliseconds) in the middle of a call that took microseconds of work (measured under load: about
+ * 1 call in 30). A network file system is slow at most calls, even where fast answers (an `EEXIST`,
+ * a cached read) come between them: hence a window, not a streak in a row.
  */
-const SLOW_STREAK = 3;
-/** How long calls go through the thread pool after a slow streak, before the event loop is tried again. */
+const SLOW_CALLS = 3;
+const WINDOW = 10;
+/** How long calls go through the thread pool after that, before the event loop is tried again. */
 const SLOW_SPELL_MS = 10_000;
 
 /**
  * Decides whether the small file-system calls of a request run on the event loop: yes while they
- * are fast, no for a while after {@link SLOW_STREAK} slow ones in a row. Pure: the caller measures.
+ * are fast, no for a while after {@link SLOW_CALLS} slow ones among the last {@link WINDOW}. Pure:
+ * the caller measures.
  */
 export class SlowCallWatch {
-  private streak = 0;
+  /** Whether each of the last calls (at most {@link WINDOW}) was slow, oldest first. */
+  private readonly recent: boolean[] = [];
   /** Until when calls go through the thread pool (`Date.now()`). */
   private poolUntil = 0;
 
@@ -25,12 +30,11 @@ export class SlowCallWatch {
 
   /** Records how long a call on the event loop took, ending at `nowMs`. */
   record(elapsedNs: bigint, nowMs: number): void {
-    if (elapsedNs <= SLOW_CALL_NS) {
-      this.streak = 0;
-      return;
-    }
-    if (++this.streak < SLOW_STREAK) return;
-    this.streak = 0;
+    this.recent.push(elapsedNs > SLOW_CALL_NS);
+    if (this.recent.length > WINDOW) this.recent.shift();
+    if (this.recent.filter(Boolean).length < SLOW_CALLS) return;
+    // Each try on the event loop after a spell starts from a clean window.
+    this.recent.length = 0;
     this.poolUntil = nowMs + SLOW_SPELL_MS;
   }
 }
@@ -44,7 +48,7 @@ const watch = new SlowCallWatch();
  * cache, a lock's `link()` and `unlink()`. Through the pool each would cost a hand-over to a pool
  * thread and back, and on a machine whose cores are busy, waking that thread preempts the event
  * loop. On a network file system every call is a round trip that would stall every other request
- * meanwhile: after a slow streak calls go back to the pool for a while. Not for creating files:
+ * meanwhile: after a few slow calls, calls go back to the pool for a while. Not for creating files:
  * measured on the event loop in the small-upload scenario (issue 16, ext4, busy machine), creating
  * an inode took 0.2 to over 2 ms (a lock's link under 50 µs), and moving it there saved no CPU.
  */
