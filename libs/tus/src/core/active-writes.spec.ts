@@ -4,12 +4,19 @@ import type { IncomingMessage } from 'node:http';
 import { RequestSupersededError, ShutdownInterruptionError } from '../errors/tus.errors.js';
 import { ActiveWrites } from './active-writes.js';
 import type { UploadBody } from './upload-body.js';
-import { STALLED_AFTER_MS } from './active-writes.js';
+import { CONNECTED_WAIT_MS, STALLED_AFTER_MS } from './active-writes.js';
 
-/** A stand-in request: a stream that records what destroyed it. */
+/** A stand-in request: a stream that records what destroyed it, on a connection that closes when it is destroyed (a cut). */
 function fakeRequest(): IncomingMessage & { reason?: Error } {
   const request = new PassThrough() as unknown as IncomingMessage & { reason?: Error };
+  const socket = { destroyed: false };
+  Object.defineProperty(request, 'socket', { value: socket });
   request.on('error', (error) => (request.reason = error));
+  const destroy = request.destroy.bind(request);
+  request.destroy = (error?: Error) => {
+    socket.destroyed = true;
+    return destroy(error);
+  };
   return request;
 }
 
@@ -27,6 +34,9 @@ function bodyOf(request: IncomingMessage): UploadBody {
     },
     get heldBack() {
       return request.readableLength > 0 || request.readableFlowing === false;
+    },
+    get clientGone() {
+      return request.socket?.destroyed ?? true;
     },
     interrupt: (reason) => request.destroy(reason),
   };
@@ -74,6 +84,15 @@ describe('ActiveWrites.stopIfStalled', () => {
     expect(write.saved()).toBe(true);
   });
 
+  it('waits for a client that has gone past the short wait of one still connected (its save is slow: storage under load)', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    const write = writeSaving(writes, request, Date.now(), CONNECTED_WAIT_MS + 500);
+    request.destroy();
+    expect(await writes.stopIfStalled('u1', 10_000)).toBe(true);
+    expect(write.saved()).toBe(true);
+  });
+
   it('waits no longer than asked', async () => {
     const writes = new ActiveWrites();
     const request = fakeRequest();
@@ -106,6 +125,21 @@ describe('ActiveWrites.stopIfStalled, bodies the client is not holding up', () =
     setTimeout(unregister, 30);
     expect(await writes.stopIfStalled('u1', 2_000)).toBe(true);
     expect(request.destroyed).toBe(false);
+  });
+
+  it('waits for such a body only so long while its client is still there for the answer (the last save, pre-finish listeners): whoever else asks is not held for the whole wait', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    Object.assign(request, { complete: true });
+    let ended = false;
+    const unregister = writes.register('u1', bodyOf(request), () => Date.now());
+    const timer = setTimeout(() => ((ended = true), unregister()), CONNECTED_WAIT_MS + 2_000);
+    try {
+      expect(await writes.stopIfStalled('u1', 30_000)).toBe(true);
+      expect(ended).toBe(false);
+    } finally {
+      clearTimeout(timer);
+    }
   });
 });
 

@@ -8,6 +8,9 @@ import { NO_METRICS, TusMetrics } from './observability/tus-metrics.js';
 /** A request whose body sent nothing for this long gives way to a newer request for its upload. */
 export const STALLED_AFTER_MS = 1_000;
 
+/** The longest wait for a write whose client is still connected and waiting for its answer. */
+export const CONNECTED_WAIT_MS = 2_000;
+
 interface ActiveWrite {
   body: UploadBody;
   /** When its body last delivered bytes. */
@@ -63,15 +66,19 @@ export class ActiveWrites {
 
   /**
    * Stops the write of `id` when its body has been silent for a while, and waits (at most
-   * `waitMs`) for it to have saved what it received. A write whose request has already ended
-   * (its client left, or the idle timeout ended it) is still saving: it is waited for too, so that
-   * a client that saw its connection close and asks at once is told the offset after the save.
+   * `waitMs`) for it to have saved what it received. A write whose client has gone (cut off, or
+   * ended by the idle timeout) is still saving: it is waited for too, so that a client that saw its
+   * connection close and asks at once is told the offset after the save. A write whose whole body
+   * arrived and whose client still waits for the answer (the last save, the app's `tus.pre-finish`
+   * listeners) is waited for at most {@link CONNECTED_WAIT_MS}: its own answer tells its client, and
+   * whoever else asks meanwhile (a progress poll) may be told the offset before it.
    * Resolves to whether a write was stopped or found ending.
    */
   async stopIfStalled(id: string, waitMs = 0): Promise<boolean> {
     const write = this.writes.get(id);
     if (write === undefined) return false;
     const { body } = write;
+    let stopped = false;
     // A body that has all arrived is only saving, and one the server holds back (bytes waiting
     // unread while storage is slow) is not the client's silence: neither is cut off, or the client
     // that is still sending loses its connection (seen under load: the winner of two PATCHes was
@@ -80,8 +87,11 @@ export class ActiveWrites {
       if (body.heldBack || Date.now() - write.lastActivity() < STALLED_AFTER_MS) return false;
       body.interrupt(new RequestSupersededError());
       this.metrics.takeover();
+      stopped = true;
     }
-    if (waitMs > 0) await Promise.race([write.ended, sleep(waitMs)]);
+    const wait = stopped || body.clientGone ? waitMs : Math.min(waitMs, CONNECTED_WAIT_MS);
+    // Unreferenced: a HEAD waiting here does not keep a closing process alive.
+    if (wait > 0) await Promise.race([write.ended, sleep(wait, undefined, { ref: false })]);
     return true;
   }
 

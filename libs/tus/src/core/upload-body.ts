@@ -32,6 +32,11 @@ export interface UploadBody {
   readonly receiving: boolean;
   /** The server holds the body back right now (bytes wait unread: storage slower than the client). */
   readonly heldBack: boolean;
+  /**
+   * The client is no longer there to be answered: its connection closed (cut off, ended by the idle
+   * timeout or a takeover). It will ask for the offset next.
+   */
+  readonly clientGone: boolean;
   /** Ends the body early (takeover, shutdown); the write keeps what arrived, as for a cut connection. */
   interrupt(reason: Error): void;
 }

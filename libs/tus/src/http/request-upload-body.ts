@@ -47,6 +47,10 @@ export function requestUploadBody(request: IncomingMessage, idle: IdleRule, veri
     get heldBack() {
       return body.pending > 0 || request.readableLength > 0 || request.isPaused();
     },
+    // The socket tells, not the request: a request whose body was read to the end is destroyed too.
+    get clientGone() {
+      return request.socket?.destroyed ?? true;
+    },
     interrupt: (reason) => request.destroy(reason),
   };
 }

@@ -106,6 +106,9 @@ export function bodyOf(pieces: (string | Buffer)[], options: { cut?: boolean; ve
       return stream !== undefined && !stream.readableEnded && !stream.destroyed;
     },
     heldBack: false,
+    get clientGone() {
+      return stream?.destroyed ?? false;
+    },
     interrupt: (reason) => stream?.destroy(reason),
   };
 }

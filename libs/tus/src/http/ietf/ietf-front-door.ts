@@ -259,6 +259,9 @@ function announcingBody(body: UploadBody, announce: () => void): UploadBody {
     get heldBack() {
       return body.heldBack;
     },
+    get clientGone() {
+      return body.clientGone;
+    },
     interrupt: (reason) => body.interrupt(reason),
   };
 }
