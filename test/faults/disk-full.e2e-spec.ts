@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,8 +63,17 @@ describe.each(PLATFORMS)('the file backend on a full disk (%s)', (platform) => {
     expect((await send('PATCH', url, { headers: patchHeaders(0), body: source.subarray(0, MiB) })).status).toBe(204);
 
     await fill(filler(), 2 * MiB);
-    const full = await send('PATCH', url, { headers: patchHeaders(MiB), body: source.subarray(MiB) });
+    const warnings = jest.spyOn(Logger.prototype, 'warn');
+    let logged: string[] = [];
+    const full = await send('PATCH', url, { headers: patchHeaders(MiB), body: source.subarray(MiB) }).finally(() => {
+      logged = warnings.mock.calls.map(([message]) => String(message));
+      warnings.mockRestore();
+    });
     expect(full.status).toBe(507);
+    // The operator's line: the request, the reason, and which limit the system hit.
+    expect(logged).toContainEqual(
+      expect.stringMatching(/^PATCH \/files\/\S+: Insufficient storage: .+ \[ENOSPC\]$/),
+    );
     expect(full.text.trim()).toMatch(/^Insufficient storage: .+/);
     expect(full.text.trim().split('\n')).toHaveLength(1);
 

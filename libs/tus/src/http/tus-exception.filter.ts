@@ -80,7 +80,10 @@ export class TusExceptionFilter implements ExceptionFilter {
     // An unreachable storage or a full disk is the operator's to see, not a fault in the code: one
     // line a request, whose reason names the cause; a stack would only show the module's own calls.
     if (exception instanceof StorageUnavailableError || exception instanceof InsufficientStorageError) {
-      this.logger.warn(`${request.method} ${(request.url ?? '').split('?')[0]}: ${exception.message}`);
+      // The system's own code names which limit a full disk hit (ENOSPC, EDQUOT); the 503's reason has its cause already.
+      const code = (exception.cause as { code?: unknown } | undefined)?.code;
+      const cause = exception instanceof InsufficientStorageError && typeof code === 'string' ? ` [${code}]` : '';
+      this.logger.warn(`${request.method} ${(request.url ?? '').split('?')[0]}: ${exception.message}${cause}`);
       return;
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
