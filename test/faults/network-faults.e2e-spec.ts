@@ -246,8 +246,8 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
           `heap ${(heapBefore / MiB).toFixed(1)} → ${(heapAfter / MiB).toFixed(1)} MiB`,
       );
       // The rotation plans cuts and stalls inside the first PATCH bodies whatever the seed, and a body
-      // is sent whole (the app reads, or drains, it), so they land.
-      expect(proxy.stats.cut).toBeGreaterThan(0);
+      // is sent whole (the app reads, or drains, it), so they land (a lost answer is no cut of a body).
+      expect(proxy.stats.cutUp).toBeGreaterThan(0);
       expect(proxy.stats.stalled).toBeGreaterThan(0);
     }, 120_000);
   });
@@ -314,7 +314,7 @@ describe.each(PLATFORMS)('network faults on %s', (platform) => {
       );
       // The faults landed on the app's storage connections (the SDK's own retries may absorb them,
       // so the tus client's retries are reported, not required).
-      expect(proxy.stats.cut).toBeGreaterThan(0);
+      expect(proxy.stats.cutUp).toBeGreaterThan(0);
       expect(proxy.stats.stalled).toBeGreaterThan(0);
     }, 180_000);
 
@@ -412,9 +412,10 @@ async function restartMidUpload(endpoint: string, label: string, store: { down()
   const { url } = await runUpload(data, {
     endpoint,
     chunkSize: 6 * MiB,
-    // Retries for a minute past the usual ones: restarting the store takes seconds, and far more
-    // on a loaded machine (seen: Azurite still refusing 17 s after it was stopped).
-    retryDelays: [...RETRY_DELAYS, ...Array<number>(60).fill(1000)],
+    // Retries for 40 s past the usual ones (57 s in all, inside the test's 120 s): restarting the
+    // store takes seconds, and far more on a loaded machine (seen: Azurite still refusing 17 s after
+    // it was stopped).
+    retryDelays: [...RETRY_DELAYS, ...Array<number>(40).fill(1000)],
     onShouldRetry: log.onShouldRetry,
     // tus-js-client answers a 503 to its HEAD with a new upload (upload.js, _resumeUpload): counted, not asserted.
     onBeforeRequest: (request) => void (request.getMethod() === 'POST' && creations++),

@@ -30,6 +30,8 @@ export interface ProxyStats {
   refused: number;
   /** Connections the proxy cut after `cutAfter` bytes. */
   cut: number;
+  /** Of those, the ones cut while the client was sending (a request's head or body), not the answer. */
+  cutUp: number;
   /** Connections that reached their `stallAfter`. */
   stalled: number;
   /** Connections forwarded at a limited rate. */
@@ -48,7 +50,7 @@ const PASS: ConnectionPlan = {};
  * what the endpoints see is a real network misbehaving, not a mock.
  */
 export class TcpProxy {
-  readonly stats: ProxyStats = { connections: 0, refused: 0, cut: 0, stalled: 0, throttled: 0, bytesUp: 0, bytesDown: 0 };
+  readonly stats: ProxyStats = { connections: 0, refused: 0, cut: 0, cutUp: 0, stalled: 0, throttled: 0, bytesUp: 0, bytesDown: 0 };
   /**
    * Decides the faults of the n-th connection (0-based), given the first bytes its client sent
    * (`head`, latin1: the request line and headers, or what of them came in one piece); pass-through by default.
@@ -202,6 +204,7 @@ export class TcpProxy {
           }
           if (plan.cutAfter !== undefined && sent >= plan.cutAfter) {
             this.stats.cut++;
+            if (direction === 'up') this.stats.cutUp++;
             cut();
             return;
           }
