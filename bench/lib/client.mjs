@@ -123,8 +123,8 @@ async function writeBody(req, length) {
   }
 }
 
-/** Waits for 'drain', or for 'close' when the request ends early (an error answer). */
-function drained(req) {
+/** Waits for 'drain', or for 'close' when the request (or socket) ends early (an error answer). */
+export function drained(req) {
   return new Promise((resolve) => {
     const done = () => {
       req.off('drain', done);
@@ -136,7 +136,7 @@ function drained(req) {
   });
 }
 
-function expect(condition, message) {
+export function expect(condition, message) {
   if (!condition) throw new Error(message);
 }
 

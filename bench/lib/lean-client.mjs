@@ -5,7 +5,7 @@
 // same checks for much less (bench/README.md, "Scenarios"). Same interface as TusClient for what
 // those scenarios use: create(), patch(), upload(), terminate(), close(), `created` with `track`.
 import net from 'node:net';
-import { CHUNK } from './client.mjs';
+import { CHUNK, drained, expect } from './client.mjs';
 
 const OCTET = 'application/offset+octet-stream';
 const HEAD_END = Buffer.from('\r\n\r\n');
@@ -248,20 +248,4 @@ async function writeBody(socket, length, ok, stopped) {
     if (!socket.write(left >= CHUNK.length ? CHUNK : CHUNK.subarray(0, left))) await drained(socket);
   }
   return true;
-}
-
-function drained(socket) {
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
-}
-
-function expect(condition, message) {
-  if (!condition) throw new Error(message);
 }
