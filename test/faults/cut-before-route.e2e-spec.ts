@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { request as httpRequest } from 'node:http';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PLATFORMS, startTusApp, type TusApp } from '../support/apps/tus-app.js';
-import { eventually } from '../support/eventually.js';
-import { createUpload, offsetOf, patchHeaders, send, sendInterruptedPatch, storedBytes, TUS } from '../support/http/requests.js';
+import { expectBytesKeptAcrossHeldCut, holdGate, type Hold } from '../support/http/cut-while-held.js';
+import { createUpload, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
 
 /** What the app's guard does with the next upload request: hold it until released, or refuse it. */
 let plan: { hold?: { entered: () => void; open: Promise<void> }; refuse?: boolean } = {};
@@ -27,13 +26,10 @@ class AppGuard implements CanActivate {
   }
 }
 
-function holdNextRequest(): { entered: Promise<void>; release: () => void } {
-  let release!: () => void;
-  let entered!: () => void;
-  const open = new Promise<void>((resolve) => (release = resolve));
-  const waiting = new Promise<void>((resolve) => (entered = resolve));
-  plan = { hold: { entered, open } };
-  return { entered: waiting, release };
+function holdNextRequest(): Hold {
+  const { hold, gate } = holdGate();
+  plan = { hold: gate };
+  return hold;
 }
 
 /**
@@ -56,23 +52,7 @@ describe.each(PLATFORMS)('bytes cut off while the app’s guard runs, on %s', (p
     ['a first chunk', 0],
     ['a later chunk', 5],
   ])('%s: the bytes sent before the cut are stored once the guard lets the request on, and the upload completes', async (_name, offset) => {
-    const content = Buffer.from('hello, early bytes!');
-    const upload = await createUpload(app.url, { 'Upload-Length': content.length });
-    if (offset > 0) expect((await send('PATCH', upload, { headers: patchHeaders(0), body: content.subarray(0, offset) })).status).toBe(204);
-
-    const hold = holdNextRequest();
-    // 8 bytes of the 14 promised, then the connection is cut while the app's guard holds the PATCH.
-    const cut = sendInterruptedPatch(upload, offset, content.subarray(offset, offset + 8), content.length - offset, 50);
-    await hold.entered;
-    await cut;
-    // Long after the cut: the request is destroyed; only bytes the module took in remain.
-    await sleep(300);
-    hold.release();
-
-    await eventually(async () => (await offsetOf(upload)) === offset + 8, 10_000, `offset ${offset + 8}`);
-    const rest = await send('PATCH', upload, { headers: patchHeaders(offset + 8), body: content.subarray(offset + 8) });
-    expect(rest.status).toBe(204);
-    expect(await storedBytes(upload)).toEqual(content);
+    await expectBytesKeptAcrossHeldCut(app.url, offset, holdNextRequest);
   });
 
   it('a chunk the guard refuses stores nothing; its client gets the 403 whole-bodied and its kept-alive connection serves the next request', async () => {

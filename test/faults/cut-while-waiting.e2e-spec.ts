@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { TusStorageBackend } from 'nestjs-tus';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TARGETS } from '../support/apps/targets.js';
 import { startTusApp, type TusApp } from '../support/apps/tus-app.js';
-import { eventually } from '../support/eventually.js';
-import { createUpload, offsetOf, patchHeaders, send, sendInterruptedPatch, storedBytes } from '../support/http/requests.js';
+import { expectBytesKeptAcrossHeldCut, holdGate, type Hold } from '../support/http/cut-while-held.js';
 
 /**
  * Checklist 18 ("keep what arrived") for bytes a client sends and then loses its connection while
@@ -37,36 +35,17 @@ describe.each(TARGETS)('bytes cut off while the PATCH waits, on the $name', ({ b
     await app?.close();
   });
 
-  /** Holds the next `get` until the returned `release` is called; `entered` resolves once it waits. */
-  function holdNextGet(): { entered: Promise<void>; release: () => void } {
-    let release!: () => void;
-    let entered!: () => void;
-    const open = new Promise<void>((resolve) => (release = resolve));
-    const waiting = new Promise<void>((resolve) => (entered = resolve));
-    gate = { entered, open };
-    return { entered: waiting, release };
+  /** Holds the next `get` until released. */
+  function holdNextGet(): Hold {
+    const { hold, gate: next } = holdGate();
+    gate = next;
+    return hold;
   }
 
   it.each([
     ['a first chunk', 0],
     ['a later chunk', 5],
   ])('%s: the bytes sent before the cut are stored once the wait ends, and the upload completes', async (_name, offset) => {
-    const content = Buffer.from('hello, early bytes!');
-    const upload = await createUpload(app.url, { 'Upload-Length': content.length });
-    if (offset > 0) expect((await send('PATCH', upload, { headers: patchHeaders(0), body: content.subarray(0, offset) })).status).toBe(204);
-
-    const hold = holdNextGet();
-    // 8 bytes of the 14 promised, then the connection is cut while the PATCH is held at `get`.
-    const cut = sendInterruptedPatch(upload, offset, content.subarray(offset, offset + 8), content.length - offset, 50);
-    await hold.entered;
-    await cut;
-    // Long after the cut: the request is destroyed; only bytes the module took in remain.
-    await sleep(300);
-    hold.release();
-
-    await eventually(async () => (await offsetOf(upload)) === offset + 8, 10_000, `offset ${offset + 8}`);
-    const rest = await send('PATCH', upload, { headers: patchHeaders(offset + 8), body: content.subarray(offset + 8) });
-    expect(rest.status).toBe(204);
-    expect(await storedBytes(upload)).toEqual(content);
+    await expectBytesKeptAcrossHeldCut(app.url, offset, holdNextGet);
   });
 });
