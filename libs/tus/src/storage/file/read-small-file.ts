@@ -6,10 +6,10 @@ import { onEventLoopWhileFast } from './event-loop-fs.js';
 const INFO_READ_SIZE = 16 * 1024;
 
 /**
- * A small file's text: read on the event loop ({@link readSmallFileSync}) while such calls are fast,
- * through the thread pool after a slow streak ({@link onEventLoopWhileFast}). On a local disk the
- * file is in the page cache and the event loop saves two thread hand-overs per read; on a network
- * file system a read is a round trip that would stall every other request meanwhile.
+ * A small file's text: read on the event loop ({@link readSmallFileSync}) while such calls are
+ * fast, through the thread pool for a while after a few slow ones ({@link onEventLoopWhileFast}).
+ * On a local disk the file is in the page cache and the event loop saves two thread hand-overs per
+ * read; on a network file system a read is a round trip that would stall every other request.
  */
 export function readSmallFile(path: string): Promise<string> {
   return onEventLoopWhileFast(
