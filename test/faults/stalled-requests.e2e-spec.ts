@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FileStorageBackend, type ChunkSource, type UploadChanges, type UploadInfo } from 'nestjs-tus';
 import { startHeldPatch } from '../support/http/held-patch.js';
 import { KiB } from '../support/bytes.js';
+import { blockEventLoop, patchFromAnotherProcess } from '../support/http/patch-from-another-process.js';
 import { createUpload, offsetOf, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { startSamplesSharingFolder, type SampleProcess } from '../support/servers/sample-process.js';
@@ -83,6 +84,34 @@ describe.each(TARGETS)('stalled requests on the $name', ({ backend, platform }) 
     live.end();
     expect(await answered).toBe(204);
     expect(await offsetOf(url)).toBe(20 * KiB);
+  });
+
+  // Seen in CI: after a long pause of the server's own (a GC, a slow synchronous call), the timers
+  // ran before the sockets were read, and a client still sending looked silent for longer than
+  // the stall threshold: a PATCH waiting for the lock took its upload over and cut it (EPIPE).
+  it('a client still sending while the server was blocked for longer than the stall threshold is not taken over', async () => {
+    const parts = 40;
+    const url = await createUpload(app.url, { 'Upload-Length': parts * 16 * KiB });
+    const live = patchFromAnotherProcess(url, 0, 16 * KiB, parts, 50); // 2 s of sending
+    await live.started;
+    await sleep(200);
+    const waiting = send('PATCH', url, { headers: patchHeaders(0), body: data.subarray(0, KiB) });
+    await sleep(200); // waiting for the lock, asking the holder to give way if it is silent
+    await blockEventLoop(1_500); // past the 1 s threshold; the client goes on sending meanwhile
+    expect(await live.answered).toEqual({ status: 204 });
+    expect([409, 423]).toContain((await waiting).status);
+    expect(await offsetOf(url)).toBe(parts * 16 * KiB);
+  });
+
+  it('nor is it ended by the idle timeout', async () => {
+    const parts = 40;
+    const url = await createUpload(idleApp.url, { 'Upload-Length': parts * 16 * KiB });
+    const live = patchFromAnotherProcess(url, 0, 16 * KiB, parts, 50);
+    await live.started;
+    await sleep(300);
+    await blockEventLoop(1_500); // past idleTimeoutSeconds (1 s)
+    expect(await live.answered).toEqual({ status: 204 });
+    expect(await offsetOf(url)).toBe(parts * 16 * KiB);
   });
 });
 

@@ -102,6 +102,17 @@ describe('ActiveWrites.stopIfStalled', () => {
     expect(write.saved()).toBe(false);
   });
 
+  it('judges the silence again after one turn of I/O: bytes read then (they waited in the kernel while the event loop was blocked) keep the request', async () => {
+    const writes = new ActiveWrites();
+    const request = fakeRequest();
+    let lastActivity = Date.now() - STALLED_AFTER_MS - 500;
+    writes.register('u1', bodyOf(request), () => lastActivity);
+    // Scheduled before the check: what the poll phase reads, after the timers that fell behind.
+    setImmediate(() => (lastActivity = Date.now()));
+    expect(await writes.stopIfStalled('u1', 100)).toBe(false);
+    expect(request.destroyed).toBe(false);
+  });
+
   it('has nothing to stop for an upload nobody writes', async () => {
     expect(await new ActiveWrites().stopIfStalled('u1', 50)).toBe(false);
   });

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as ioTurn, setTimeout as sleep } from 'node:timers/promises';
 import { RequestSupersededError, ShutdownInterruptionError } from '../errors/tus.errors.js';
 import type { UploadBody } from './upload-body.js';
 import { NO_METRICS, TusMetrics } from './observability/tus-metrics.js';
@@ -84,7 +84,15 @@ export class ActiveWrites {
     // that is still sending loses its connection (seen under load: the winner of two PATCHes was
     // taken over by the loser waiting for the lock).
     if (body.receiving) {
-      if (body.heldBack || Date.now() - write.lastActivity() < STALLED_AFTER_MS) return false;
+      if (!looksSilent(write)) return false;
+      // The silence is judged by this process's clock. After the event loop was blocked (a long
+      // GC pause, a slow synchronous call), timers run before the sockets are read: every body
+      // then looks silent while its client's bytes wait in the kernel (seen in CI: the winner of
+      // two PATCHes cut off with EPIPE). One turn of I/O first, then judge again.
+      await ioTurn();
+      if (body.receiving && !looksSilent(write)) return false;
+    }
+    if (body.receiving) {
       body.interrupt(new RequestSupersededError());
       this.metrics.takeover();
       stopped = true;
@@ -112,4 +120,9 @@ export class ActiveWrites {
     }
     return [...this.writes.keys()];
   }
+}
+
+/** No bytes for {@link STALLED_AFTER_MS}, and none waiting unread on the server's side. */
+function looksSilent(write: ActiveWrite): boolean {
+  return !write.body.heldBack && Date.now() - write.lastActivity() >= STALLED_AFTER_MS;
 }

@@ -46,6 +46,7 @@ export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0
   request.on('pause', onPause);
   request.on('resume', onResume);
 
+  let watching = true;
   let seen = socket.bytesRead;
   let quietSince = Date.now();
   const silenceCheck = setInterval(() => {
@@ -54,7 +55,13 @@ export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0
       seen = socket.bytesRead;
       quietSince = now;
     } else if (now - quietSince >= ms) {
-      request.destroy(new BodyIdleTimeoutError(ms));
+      // Judged again after one turn of I/O: after the event loop was blocked, timers run before
+      // the socket is read, and a client whose bytes wait in the kernel would look silent.
+      const before = socket.bytesRead;
+      setImmediate(() => {
+        if (!watching || request.complete || request.destroyed || socket.bytesRead !== before || isHeldBack(request)) return;
+        request.destroy(new BodyIdleTimeoutError(ms));
+      });
     }
   }, Math.max(Math.floor(ms / 4), 10));
   silenceCheck.unref();
@@ -64,15 +71,19 @@ export function watchIdleBody(request: IncomingMessage, ms: number, minBytes = 0
     // Counted on the socket: a 'data' listener on the request would take its body from the backend.
     let readBefore = socket.bytesRead;
     trickleCheck = setInterval(() => {
-      const received = socket.bytesRead - readBefore;
-      readBefore = socket.bytesRead;
-      const window = { received, heldBack: heldBack || isHeldBack(request) };
-      heldBack = false;
-      if (!request.complete && isTrickle(window, minBytes)) request.destroy(new BodyIdleTimeoutError(ms, received));
+      // The window closes after one turn of I/O, for the reason the silence check waits for one.
+      setImmediate(() => {
+        const received = socket.bytesRead - readBefore;
+        readBefore = socket.bytesRead;
+        const window = { received, heldBack: heldBack || isHeldBack(request) };
+        heldBack = false;
+        if (watching && !request.complete && !request.destroyed && isTrickle(window, minBytes)) request.destroy(new BodyIdleTimeoutError(ms, received));
+      });
     }, ms);
     trickleCheck.unref();
   }
   return () => {
+    watching = false;
     clearInterval(silenceCheck);
     clearInterval(trickleCheck);
     request.off('pause', onPause);
