@@ -3,6 +3,7 @@ import { INTEROP_VERSION_FIELD } from '../protocol/ietf/interop-version.js';
 import { PARTIAL_UPLOAD_MEDIA_TYPE } from '../protocol/ietf/ietf-profile.js';
 import { OFFSET_OCTET_STREAM } from '../protocol/tus.constants.js';
 import { discardEarlyBody, takeBodyEarly } from './early-body.js';
+import { lingerWhileBodyArrives } from './lingering-close.js';
 
 /**
  * Takes in the body of a tus or draft upload request (a chunk, or a creation carrying one) from the
@@ -22,6 +23,7 @@ export function takeUploadBodiesOnArrival(server: Server | undefined, mount: str
   server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
     if (!carriesUploadBody(request, mount)) return;
     takeBodyEarly(request);
+    lingerWhileBodyArrives(request);
     response.once('finish', () => {
       if (!request.complete) discardEarlyBody(request);
     });

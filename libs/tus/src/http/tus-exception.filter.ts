@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TUS_VERSION } from '../protocol/tus.constants.js';
 import { BodyIdleTimeoutError, InsufficientStorageError, MethodNotAllowedError, RequestSupersededError, ShutdownInterruptionError, ShuttingDownError, StorageUnavailableError, TusError } from '../errors/tus.errors.js';
 import { discardEarlyBody } from './early-body.js';
+import { lingerWhileBodyArrives } from './lingering-close.js';
 import { rawRequest } from './raw-request.js';
 import { TusResponder } from './tus-responder.js';
 import type { TusHeaders } from './response-headers.js';
@@ -49,6 +50,9 @@ export class TusExceptionFilter implements ExceptionFilter {
     const shuttingDown = exception instanceof ShuttingDownError;
     if (status >= 500 && !shuttingDown) this.log(exception, request);
     if (response.headersSent || response.sent) return;
+    // Answered before its body has all arrived: a connection that closes with the answer must not
+    // reset it away (the body's requests are set so on arrival; others, a creation's, here).
+    if (!request.complete) lingerWhileBodyArrives(request);
     const headers: TusHeaders = {};
     if (exception instanceof MethodNotAllowedError && exception.allow !== undefined) headers.Allow = exception.allow.join(', ');
     if (shuttingDown) {
