@@ -42,10 +42,13 @@ function linger(socket: Socket, request: IncomingMessage): void {
   // The answer and a FIN go out; the read side stays open (HTTP servers' sockets allow half-open).
   socket.end();
   const close = () => {
-    clearTimeout(deadline);
-    if (!socket.destroyed) socket.destroy();
+    if (socket.destroyed) return;
+    // Not before the answer has left: destroying drops what the socket still holds to write.
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
   };
-  const deadline = setTimeout(close, LINGER_MS);
+  // At the deadline, whatever is left: a client that neither ends its body nor reads its answer.
+  const deadline = setTimeout(() => socket.destroy(), LINGER_MS);
   deadline.unref();
   socket.once('close', () => clearTimeout(deadline));
   // What still comes goes to the request, which Node reads and drops once its answer was sent.
