@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type CanActivate, type ExecutionContext, HttpException, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { TusIntent, UploadInfo } from 'nestjs-tus';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startHeldPatch } from '../support/http/held-patch.js';
 import { createUpload, locationOf, patchHeaders, send, TUS } from '../support/http/requests.js';
 import { TARGETS } from '../support/apps/targets.js';
 import { startTusApp, type RunningApp, PLATFORMS } from '../support/apps/tus-app.js';
@@ -46,6 +48,21 @@ describe.each(TARGETS)('authorize option on the $name', ({ backend, platform }) 
     const head = await send('HEAD', url, { headers: as('ada') });
     expect(head.status).toBe(200);
     expect(head.headers['upload-offset']).toBe('0');
+  });
+
+  it("a stranger's HEAD does not make the owner's stalled PATCH stop (the owner's does)", async () => {
+    const url = await createUpload(app.url, { 'Upload-Length': 10, 'X-User': 'ada' });
+    const held = startHeldPatch(url, 0, Buffer.from('abcd'), 10, { 'X-User': 'ada' });
+    await held.sent;
+    await sleep(1_300); // silent past the stall threshold (1 s)
+    expect((await send('HEAD', url, { headers: as('eve') })).status).toBe(403);
+    await sleep(100);
+    expect(held.request.destroyed).toBe(false);
+    const head = await send('HEAD', url, { headers: as('ada') });
+    expect(head.status).toBe(200);
+    expect(head.headers['upload-offset']).toBe('4');
+    expect(await held.answer).toBeNull(); // stopped: its connection closed, its 4 bytes kept
+    held.request.destroy();
   });
 
   it('answers the status of an HttpException thrown by authorize', async () => {

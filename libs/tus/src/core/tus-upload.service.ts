@@ -111,10 +111,18 @@ export class TusUploadService {
   /** The upload's state, without taking the lock (backends replace state atomically). */
   async head(id: string, context: RequestContext): Promise<UploadInfo> {
     // A client resuming after a lost connection asks first: answer with what its stalled old
-    // request had received, not with the offset before it.
-    if (this.activeWrites.isWriting(id)) await this.activeWrites.stopIfStalled(id, TAKEOVER_WAIT_MS);
+    // request had received, not with the offset before it. Only a client allowed to read the
+    // upload may make its writer stop: with `authorize`, it is asked first.
+    let authorized = false;
+    if (this.activeWrites.isWriting(id)) {
+      if (this.config.authorize) {
+        await this.access.authorize(context, 'read', await this.access.getLive(id));
+        authorized = true;
+      }
+      await this.activeWrites.stopIfStalled(id, TAKEOVER_WAIT_MS);
+    }
     const upload = await this.access.getLive(id);
-    await this.access.authorize(context, 'read', upload);
+    if (!authorized) await this.access.authorize(context, 'read', upload);
     if (upload.completedAt !== null) return upload;
     if (upload.concat?.type === 'final') {
       // A final whose partials completed or went while its assembly could not run (a crash, a
