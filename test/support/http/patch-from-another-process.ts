@@ -57,9 +57,9 @@ export function patchFromAnotherProcess(url: string, offset: number, partBytes: 
 
 /**
  * Blocks this process's event loop for `ms`: nothing here runs, sockets are not read, timers fall
- * behind. Blocked from the loop's check phase, as work in an I/O callback would be: the timers
- * that fell behind then run before the sockets are read again (blocked from a timer, the sockets
- * would be read first).
+ * behind. Blocked from the loop's check phase: the timers that fell behind then run before the
+ * sockets are read again (blocked from a timer, the sockets would be read first). A block in an
+ * I/O callback is tested in active-writes.spec.ts.
  */
 export function blockEventLoop(ms: number): Promise<void> {
   return new Promise((resolve) =>

@@ -1,4 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { RequestSupersededError, ShutdownInterruptionError } from '../errors/tus.errors.js';
@@ -111,6 +114,37 @@ describe('ActiveWrites.stopIfStalled', () => {
     setImmediate(() => (lastActivity = Date.now()));
     expect(await writes.stopIfStalled('u1', 100)).toBe(false);
     expect(request.destroyed).toBe(false);
+  });
+
+  it('asked from an I/O callback that follows a blocked event loop, waits for the sockets to be read before it judges', async () => {
+    // A client in another process sends a byte every 10 ms, through the server's block too.
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const client = spawn(process.execPath, ['-e', `const s = require('net').connect(${port}, '127.0.0.1', () => setInterval(() => s.write('x'), 10)); s.on('error', () => process.exit(0));`]);
+    try {
+      const [socket] = (await once(server, 'connection')) as [Socket];
+      let lastActivity = Date.now();
+      socket.on('data', () => (lastActivity = Date.now()));
+      socket.on('error', () => undefined);
+      const writes = new ActiveWrites();
+      const request = fakeRequest();
+      writes.register('u1', bodyOf(request), () => lastActivity);
+      // In a data callback (the poll phase): the loop blocked past the threshold, then the question.
+      const stopped = await new Promise<boolean>((resolve) =>
+        socket.once('data', () => {
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, STALLED_AFTER_MS + 500);
+          resolve(writes.stopIfStalled('u1', 0));
+        }),
+      );
+      expect(stopped).toBe(false);
+      expect(request.destroyed).toBe(false);
+      socket.destroy();
+    } finally {
+      client.kill();
+      server.close();
+    }
   });
 
   it('has nothing to stop for an upload nobody writes', async () => {

@@ -86,9 +86,11 @@ export class ActiveWrites {
     if (body.receiving) {
       if (!looksSilent(write)) return false;
       // The silence is judged by this process's clock. After the event loop was blocked (a long
-      // GC pause, a slow synchronous call), timers run before the sockets are read: every body
-      // then looks silent while its client's bytes wait in the kernel (seen in CI: the winner of
-      // two PATCHes cut off with EPIPE). One turn of I/O first, then judge again.
+      // GC pause, a slow synchronous call), timers run before the sockets are read, and so does
+      // the rest of the I/O callbacks of the blocked turn: every body then looks silent while its
+      // client's bytes wait in the kernel. Judged again once the sockets have been read: two
+      // turns, since a first immediate asked for from an I/O callback runs before the next poll.
+      await ioTurn();
       await ioTurn();
       if (body.receiving && !looksSilent(write)) return false;
     }

@@ -41,7 +41,8 @@ async function sendAfterAnswer(port: number): Promise<{ read: string; error?: st
   socket.on('error', (failure: NodeJS.ErrnoException) => (error = failure.code ?? failure.message));
   // Not events.once: it rejects on the 'error' the case without lingering expects.
   const closed = new Promise((resolve) => socket.once('close', resolve));
-  while (!read.includes('\r\n\r\n')) await sleep(5);
+  const deadline = Date.now() + 10_000;
+  while (!read.includes('\r\n\r\n') && !socket.destroyed && Date.now() < deadline) await sleep(5);
   for (let i = 1; i < 64 && !socket.destroyed; i++) {
     socket.write(part);
     await sleep(2);

@@ -25,10 +25,16 @@ const carried = new WeakMap<Socket, IncomingMessage>();
  * close of Apache and Go's `net/http`.
  */
 export function lingerWhileBodyArrives(request: IncomingMessage): void {
+  // HTTP/1 only: an HTTP/2 stream's `socket` is a proxy made per stream, and a stream ends alone.
+  if (request.httpVersionMajor !== 1) return;
   const socket = request.socket as (Socket & { destroySoon?: () => void }) | null;
   if (socket === null || typeof socket.destroySoon !== 'function') return;
   const patched = carried.has(socket);
   carried.set(socket, request);
+  // Once its body has all arrived there is nothing to linger for; nor a reason to keep it.
+  request.once('end', () => {
+    if (carried.get(socket) === request) carried.delete(socket);
+  });
   if (patched) return;
   const destroySoon = socket.destroySoon;
   socket.destroySoon = function (this: Socket) {
@@ -57,4 +63,13 @@ function linger(socket: Socket, request: IncomingMessage): void {
     if (request.complete) close();
   });
   request.resume();
+}
+
+/**
+ * The connection of `request` closes with its answer as Node would have closed it: at shutdown a
+ * slow client's body is not waited for (the process is going away; the client resumes elsewhere).
+ */
+export function closeWithoutLingering(request: IncomingMessage): void {
+  const socket = request.socket;
+  if (socket !== null && carried.get(socket) === request) carried.delete(socket);
 }

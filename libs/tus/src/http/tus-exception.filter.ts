@@ -1,9 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Inject, Injectable, Logger } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { TUS_VERSION } from '../protocol/tus.constants.js';
 import { BodyIdleTimeoutError, InsufficientStorageError, MethodNotAllowedError, RequestSupersededError, ShutdownInterruptionError, ShuttingDownError, StorageUnavailableError, TusError } from '../errors/tus.errors.js';
 import { discardEarlyBody } from './early-body.js';
-import { lingerWhileBodyArrives } from './lingering-close.js';
+import { closeWithoutLingering, lingerWhileBodyArrives } from './lingering-close.js';
 import { rawRequest } from './raw-request.js';
 import { TusResponder } from './tus-responder.js';
 import type { TusHeaders } from './response-headers.js';
@@ -50,20 +50,17 @@ export class TusExceptionFilter implements ExceptionFilter {
     const shuttingDown = exception instanceof ShuttingDownError;
     if (status >= 500 && !shuttingDown) this.log(exception, request);
     if (response.headersSent || response.sent) return;
-    // Answered before its body has all arrived: a connection that closes with the answer must not
-    // reset it away (the body's requests are set so on arrival; others, a creation's, here).
-    if (!request.complete) lingerWhileBodyArrives(request);
     const headers: TusHeaders = {};
     if (exception instanceof MethodNotAllowedError && exception.allow !== undefined) headers.Allow = exception.allow.join(', ');
     if (shuttingDown) {
       // The connection ends with the answer: reading the rest of a body a slow client sends would
       // keep the server, and so the shutdown, waiting for it.
       headers.Connection = 'close';
-      if (!request.complete) {
-        const raw = (response as { raw?: ServerResponse }).raw ?? (response as ServerResponse);
-        raw.once('finish', () => request.socket?.end());
-      }
+      closeWithoutLingering(request);
     } else if (!request.complete) {
+      // Answered before its body has all arrived: a connection that closes with the answer must
+      // not reset it away (upload requests are set so on arrival; others, here).
+      lingerWhileBodyArrives(request);
       // A body left unread (a chunk refused midway) is read and dropped: a client still sending
       // gets its answer instead of a broken pipe, and a kept-alive connection stays usable.
       discardEarlyBody(request);
