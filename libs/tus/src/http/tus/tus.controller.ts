@@ -26,11 +26,11 @@ import { ChecksumInterceptor } from './checksum.interceptor.js';
 import { CHECKSUM_ALGORITHMS } from '../../protocol/upload-checksum.js';
 import { parseMethodOverride } from '../../protocol/headers.js';
 import { planDownload } from '../download.js';
-import { header, rawRequest } from '../raw-request.js';
+import { header, rawRequest, rawResponse } from '../raw-request.js';
 import { TusExceptionFilter } from '../tus-exception.filter.js';
 import { TusResponder } from '../tus-responder.js';
 import { TusResumableGuard } from './tus-resumable.guard.js';
-import { TusRequestInterceptor } from '../tus-request.observer.js';
+import { TusRequestObserver } from '../tus-request.observer.js';
 import { TusRouteGuards } from '../tus-route.guards.js';
 import { FastifyTusRoute } from '../fastify-routes.js';
 import { concatHeader, expiryHeader, uploadStateHeaders } from './upload-headers.js';
@@ -48,7 +48,6 @@ type AdapterRequest = IncomingMessage | { raw: IncomingMessage };
  */
 @UseFilters(TusExceptionFilter)
 @UseGuards(TusResumableGuard, TusRouteGuards)
-@UseInterceptors(TusRequestInterceptor)
 export class TusController {
   constructor(
     @Inject(TusConfig) private readonly config: TusConfig,
@@ -56,6 +55,7 @@ export class TusController {
     private readonly uploads: TusUploadService,
     private readonly responder: TusResponder,
     private readonly ietf: IetfFrontDoor,
+    private readonly observer: TusRequestObserver,
   ) {
     this.rules = { ...http, extensions: config.extensions };
   }
@@ -65,8 +65,12 @@ export class TusController {
   /** Server capabilities (checklist 7), and CORS preflights; open to any caller. */
   @Options(['', ':id'])
   @FastifyTusRoute()
-  async options(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+  options(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    return this.observer.run(raw, rawResponse(response), undefined, () => this.answerOptions(raw, response));
+  }
+
+  private async answerOptions(raw: IncomingMessage, response: unknown): Promise<void> {
     const draft = this.ietf.profileOf(raw);
     if (draft !== null) return this.ietf.options(raw, response, draft);
     // Only the draft served: a preflight (no protocol named) gets its CORS answer, nothing of tus.
@@ -84,8 +88,12 @@ export class TusController {
   @Post()
   @FastifyTusRoute()
   @UseInterceptors(ChecksumInterceptor)
-  async create(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+  create(@Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    return this.observer.run(raw, rawResponse(response), undefined, () => this.createUpload(raw, response));
+  }
+
+  private async createUpload(raw: IncomingMessage, response: unknown): Promise<void> {
     const draft = this.ietf.profileOf(raw);
     if (draft !== null) return this.ietf.create(raw, response, draft);
     const upload = await this.uploads.create(tusCreateCommand(raw, this.rules));
@@ -105,17 +113,21 @@ export class TusController {
   @Post(':id')
   @FastifyTusRoute()
   @UseInterceptors(ChecksumInterceptor)
-  async override(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+  override(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    return this.observer.run(raw, rawResponse(response), id, async () => this.overridden(id, raw, response));
+  }
+
+  private overridden(id: string, raw: IncomingMessage, response: unknown): Promise<void> {
     // The draft has no method override: a POST to an upload is not one of its requests.
     if (this.ietf.profileOf(raw) !== null) throw new MethodNotAllowedError('POST is not allowed on an upload');
     switch (parseMethodOverride(header(raw, 'x-http-method-override'))) {
       case 'PATCH':
         return this.append(id, raw, response);
       case 'HEAD':
-        return this.head(id, request, response);
+        return this.state(id, raw, response);
       case 'DELETE':
-        return this.terminate(id, request, response);
+        return this.remove(id, raw, response);
       default:
         throw new MethodNotAllowedError('POST on an upload needs X-HTTP-Method-Override');
     }
@@ -124,8 +136,12 @@ export class TusController {
   /** The upload's state (checklist 8-13). */
   @Head(':id')
   @FastifyTusRoute()
-  async head(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+  head(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    return this.observer.run(raw, rawResponse(response), id, () => this.state(id, raw, response));
+  }
+
+  private async state(id: string, raw: IncomingMessage, response: unknown): Promise<void> {
     const draft = this.ietf.profileOf(raw);
     if (draft !== null) return this.ietf.head(id, raw, response, draft);
     const upload = await this.uploads.head(id, raw);
@@ -136,11 +152,13 @@ export class TusController {
   @Patch(':id')
   @FastifyTusRoute()
   @UseInterceptors(ChecksumInterceptor)
-  async patch(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+  patch(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
-    const draft = this.ietf.profileOf(raw);
-    if (draft !== null) return this.ietf.append(id, raw, response, draft);
-    return this.append(id, raw, response);
+    return this.observer.run(raw, rawResponse(response), id, async () => {
+      const draft = this.ietf.profileOf(raw);
+      if (draft !== null) return this.ietf.append(id, raw, response, draft);
+      return this.append(id, raw, response);
+    });
   }
 
   private async append(id: string, raw: IncomingMessage, response: unknown): Promise<void> {
@@ -151,8 +169,12 @@ export class TusController {
   /** Termination (checklist 34). */
   @Delete(':id')
   @FastifyTusRoute()
-  async terminate(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+  terminate(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    return this.observer.run(raw, rawResponse(response), id, () => this.remove(id, raw, response));
+  }
+
+  private async remove(id: string, raw: IncomingMessage, response: unknown): Promise<void> {
     const draft = this.ietf.profileOf(raw);
     if (draft !== null) return this.ietf.terminate(id, raw, response, draft);
     await this.uploads.terminate(id, raw);
@@ -162,8 +184,12 @@ export class TusController {
   /** Download of a completed upload, with `Range` and conditional requests. */
   @Get(':id')
   @FastifyTusRoute()
-  async download(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
+  download(@Param('id') id: string, @Req() request: AdapterRequest, @Res() response: unknown): Promise<void> {
     const raw = rawRequest(request);
+    return this.observer.run(raw, rawResponse(response), id, () => this.serve(id, raw, response));
+  }
+
+  private async serve(id: string, raw: IncomingMessage, response: unknown): Promise<void> {
     const upload = await this.uploads.download(id, raw);
     const plan = planDownload(upload, raw);
     if (!('range' in plan)) {
