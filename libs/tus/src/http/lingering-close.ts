@@ -14,8 +14,8 @@ const carried = new WeakMap<Socket, IncomingMessage>();
 /**
  * Lets `request`'s connection close gracefully when it is answered before its body has all arrived
  * (a chunk refused with 409 or 423 while the client still sends, a guard's 403) and the connection
- * closes with the answer (the client sent `Connection: close`, as Node's `agent: false` and
- * Python's urllib do, or the server is shutting down).
+ * closes with the answer (the client sent `Connection: close`, as Node's `agent: false`, Python's
+ * urllib and nginx towards its upstream do). Not at shutdown ({@link closeWithoutLingering}).
  *
  * Node closes such a connection as soon as the answer is written. Closing a socket with bytes
  * unread makes the kernel send a reset, and a reset drops what the client had not yet read: its
