@@ -44,13 +44,14 @@ const watch = new SlowCallWatch();
 
 /**
  * Runs `sync` on the event loop while such calls are fast, `pooled` (the same work through the
- * thread pool) otherwise. For calls that are fast on a local disk: reading a small file in the page
- * cache, a lock's `link()` and `unlink()`. Through the pool each would cost a hand-over to a pool
- * thread and back, and on a machine whose cores are busy, waking that thread preempts the event
- * loop. On a network file system every call is a round trip that would stall every other request
- * meanwhile: after a few slow calls, calls go back to the pool for a while. Not for creating files:
- * measured on the event loop in the small-upload scenario (issue 16, ext4, busy machine), creating
- * an inode took 0.2 to over 2 ms (a lock's link under 50 µs), and moving it there saved no CPU.
+ * thread pool) otherwise. For the small calls of every request on a local disk: reading and
+ * replacing `.info`, creating the data file, a lock's `link()` and `unlink()`. Through the pool
+ * each would cost a hand-over to a pool thread and back (on a machine whose cores are busy, waking
+ * that thread preempts the event loop), and the pool's threads would create and rename entries of
+ * the one upload folder at once, contending for the folder's lock in the kernel (in a profile of
+ * the small-upload scenario on this machine's ext4, a tenth of the server's CPU was spent spinning
+ * on it). On a network file system every call is a round trip that would stall every other request
+ * meanwhile: after a few slow calls, calls go back to the pool for a while.
  */
 export async function onEventLoopWhileFast<T>(sync: () => T, pooled: () => Promise<T>): Promise<T> {
   if (!watch.useEventLoop(Date.now())) return pooled();

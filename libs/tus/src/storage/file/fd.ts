@@ -1,4 +1,5 @@
-import { close, open, read, writeFile } from 'node:fs';
+import { close, open, read, rename, renameSync, writeFile, writeFileSync } from 'node:fs';
+import { onEventLoopWhileFast } from './event-loop-fs.js';
 
 /**
  * Plain descriptors through Node's callback API, for the calls on every request's path: a
@@ -19,7 +20,26 @@ export function readFd(fd: number, buffer: Buffer, offset: number, length: numbe
   );
 }
 
-/** `writeFile` (open, write, close) without the `FileHandle` that of `fs/promises` creates. */
-export function writeWholeFile(path: string, data: string): Promise<void> {
-  return new Promise((resolve, reject) => writeFile(path, data, (error) => (error ? reject(error) : resolve())));
+/**
+ * Writes `data` into a new file `temporary` and renames it to `target` (replacing it whole), on the
+ * event loop while such calls are fast ({@link onEventLoopWhileFast}). On failure `temporary` may be
+ * left: the caller removes it.
+ */
+export function writeAndRename(temporary: string, target: string, data: string): Promise<void> {
+  return onEventLoopWhileFast(
+    () => writeAndRenameSync(temporary, target, data),
+    () => writeAndRenamePooled(temporary, target, data),
+  );
+}
+
+/** {@link writeAndRename} on the event loop. */
+export function writeAndRenameSync(temporary: string, target: string, data: string): void {
+  writeFileSync(temporary, data);
+  renameSync(temporary, target);
+}
+
+/** {@link writeAndRename} through the thread pool. */
+export async function writeAndRenamePooled(temporary: string, target: string, data: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => writeFile(temporary, data, (error) => (error ? reject(error) : resolve())));
+  await new Promise<void>((resolve, reject) => rename(temporary, target, (error) => (error ? reject(error) : resolve())));
 }

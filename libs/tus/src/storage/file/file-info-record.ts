@@ -1,11 +1,11 @@
-import { rename, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { UploadNotFoundError } from '../../errors/tus.errors.js';
 import type { UploadInfo } from '../../protocol/upload-info.js';
 import { uniqueSuffix } from '../unique-suffix.js';
 import { decodeUploadInfo, encodeUploadInfo, type StoredUploadInfo } from '../upload-info.codec.js';
 import type { FilePaths } from './file-paths.js';
 import { storageError } from './file-storage-error.js';
-import { writeWholeFile } from './fd.js';
+import { writeAndRename } from './fd.js';
 import { readSmallFile } from './read-small-file.js';
 
 /**
@@ -33,8 +33,7 @@ export class FileInfoRecord {
     // Unique among processes sharing the folder (a random prefix per process) and within this one.
     const temporary = `${target}.${uniqueSuffix()}.tmp`;
     try {
-      await writeWholeFile(temporary, JSON.stringify(encodeUploadInfo(upload)));
-      await rename(temporary, target);
+      await writeAndRename(temporary, target, JSON.stringify(encodeUploadInfo(upload)));
     } catch (error) {
       // Half written (a full disk): .info itself is untouched, and the remnant must not take space.
       await unlink(temporary).catch(() => undefined);
