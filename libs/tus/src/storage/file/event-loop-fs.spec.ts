@@ -78,4 +78,17 @@ describe('onEventLoopWhileFast', () => {
       ),
     ).rejects.toBe(error);
   });
+
+  it('judges by the watch it is given: slow file creations send only themselves to the pool', async () => {
+    const creations = new SlowCallWatch();
+    for (let i = 0; i < 3; i++) creations.record(SLOW, Date.now());
+    const where = (watch?: SlowCallWatch) =>
+      onEventLoopWhileFast(
+        () => 'event loop',
+        async () => 'pool',
+        watch,
+      );
+    expect(await where(creations)).toBe('pool');
+    expect(await where()).toBe('event loop');
+  });
 });

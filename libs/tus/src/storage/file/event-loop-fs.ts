@@ -39,21 +39,33 @@ export class SlowCallWatch {
   }
 }
 
-/** One watch for the process: the upload folders of a process nearly always share one disk. */
-const watch = new SlowCallWatch();
+/**
+ * The watch of the reads and the lock's links, one for the process: the upload folders of a process
+ * nearly always share one disk. Calls that create a file (`.info`'s temporary file) are judged by a
+ * watch of their own: an inode's allocation is slow now and then where a read is not (0.2 to over
+ * 2 ms on an ext4 without a journal), and a spell of slow creations must not send the reads of
+ * every HEAD to the thread pool with them.
+ */
+const readsAndLinks = new SlowCallWatch();
 
 /**
  * Runs `sync` on the event loop while such calls are fast, `pooled` (the same work through the
  * thread pool) otherwise. For the small calls of every request on a local disk: reading and
- * replacing `.info`, creating the data file, a lock's `link()` and `unlink()`. Through the pool
- * each would cost a hand-over to a pool thread and back (on a machine whose cores are busy, waking
- * that thread preempts the event loop), and the pool's threads would create and rename entries of
- * the one upload folder at once, contending for the folder's lock in the kernel (in a profile of
- * the small-upload scenario on this machine's ext4, a tenth of the server's CPU was spent spinning
- * on it). On a network file system every call is a round trip that would stall every other request
- * meanwhile: after a few slow calls, calls go back to the pool for a while.
+ * replacing `.info`, a lock's `link()` and `unlink()`. Through the pool each would cost a hand-over
+ * to a pool thread and back (on a machine whose cores are busy, waking that thread preempts the
+ * event loop), and the pool's threads would create and rename entries of the one upload folder at
+ * once, contending for the folder's lock in the kernel (in a profile of the small-upload scenario
+ * on an ext4 without a journal, a tenth of the server's CPU was spent spinning on it). On a network
+ * file system every call is a round trip that would stall every other request meanwhile: after a
+ * few slow calls, calls go back to the pool for a while. Not the data file's creation: measured on
+ * the event loop too (issue 16), it saved CPU but cost 8-16 % of the small uploads' throughput, the
+ * event loop waiting out each inode's allocation (0.2 to over 2 ms on an ext4 without a journal).
  */
-export async function onEventLoopWhileFast<T>(sync: () => T, pooled: () => Promise<T>): Promise<T> {
+export async function onEventLoopWhileFast<T>(
+  sync: () => T,
+  pooled: () => Promise<T>,
+  watch: SlowCallWatch = readsAndLinks,
+): Promise<T> {
   if (!watch.useEventLoop(Date.now())) return pooled();
   const started = process.hrtime.bigint();
   try {

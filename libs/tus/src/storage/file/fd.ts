@@ -1,5 +1,5 @@
 import { close, open, read, rename, renameSync, writeFile, writeFileSync } from 'node:fs';
-import { onEventLoopWhileFast } from './event-loop-fs.js';
+import { onEventLoopWhileFast, SlowCallWatch } from './event-loop-fs.js';
 
 /**
  * Plain descriptors through Node's callback API, for the calls on every request's path: a
@@ -20,6 +20,9 @@ export function readFd(fd: number, buffer: Buffer, offset: number, length: numbe
   );
 }
 
+/** Whether {@link writeAndRename} runs on the event loop: a watch of its own (see onEventLoopWhileFast). */
+export const fileCreations = new SlowCallWatch();
+
 /**
  * Writes `data` into a new file `temporary` and renames it to `target` (replacing it whole), on the
  * event loop while such calls are fast ({@link onEventLoopWhileFast}). On failure `temporary` may be
@@ -29,6 +32,7 @@ export function writeAndRename(temporary: string, target: string, data: string):
   return onEventLoopWhileFast(
     () => writeAndRenameSync(temporary, target, data),
     () => writeAndRenamePooled(temporary, target, data),
+    fileCreations,
   );
 }
 
