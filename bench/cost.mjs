@@ -3,7 +3,7 @@
 // (`strace -f -c` attached for one round). Load on the machine moves throughput a lot and these
 // figures little: the tool for before/after comparisons on a shared machine.
 //
-// Usage: node bench/cost.mjs [--servers bare,tus,minimal,sample] [--only small,head,chunked,single]
+// Usage: node bench/cost.mjs [--servers bare,tus,minimal,sample] [--only small,head,patches,chunked,single]
 //                            [--rounds N] [--count N] [--strace] [--env KEY=VALUE,...]
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -71,6 +71,14 @@ const scenarios = {
     },
     run: (client, urls) => pool(count, 16, (_, worker) => client.head(urls[worker], MiB)),
     requests: count,
+  },
+  patches: {
+    title: '64 uploads of 4 MiB in 16 PATCHes of 256 KiB, 16 at a time',
+    unit: 'PATCH',
+    concurrency: 16,
+    prepare: async () => undefined,
+    run: (client) => pool(64, 16, () => client.upload(4 * MiB, MiB / 4)),
+    requests: 64 * 17,
   },
   chunked: {
     title: '256 MiB in 8 MiB PATCHes',
